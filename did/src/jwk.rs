@@ -1,0 +1,229 @@
+//! Ed25519 keys as JSON Web Keys (RFC 8037 `OKP` / `Ed25519`) and their RFC 7638 thumbprints.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine as _;
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::DidError;
+
+/// JWK members that only a private key has (RFC 7517, RFC 7518 §6, RFC 8037 §2).
+pub const PRIVATE_JWK_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/// A public Ed25519 key, as carried in JWKs (`cnf.jwk`, did:jwk, key files).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct PublicJwk {
+    key: VerifyingKey,
+}
+
+impl std::fmt::Debug for PublicJwk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PublicJwk({})", B64.encode(self.key.as_bytes()))
+    }
+}
+
+impl PublicJwk {
+    /// Wraps a verifying key.
+    pub fn new(key: VerifyingKey) -> Self {
+        Self { key }
+    }
+
+    /// The Ed25519 verifying key.
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.key
+    }
+
+    /// Parses a public OKP/Ed25519 JWK. Private members are an error: a public key slot must never
+    /// carry a private key.
+    pub fn from_json(jwk: &Value) -> Result<Self, DidError> {
+        let obj = jwk.as_object().ok_or(DidError::InvalidPublicKey {
+            reason: "a JWK must be a JSON object",
+        })?;
+        if let Some(member) = PRIVATE_JWK_MEMBERS.iter().find(|m| obj.contains_key(**m)) {
+            return Err(DidError::PrivateMemberInPublicJwk {
+                member: (*member).to_owned(),
+            });
+        }
+        Self::from_members(obj)
+    }
+
+    /// Parses the public part of a JWK that may also be private (a key file): `d` is ignored.
+    pub fn from_json_public_part(jwk: &Value) -> Result<Self, DidError> {
+        let obj = jwk.as_object().ok_or(DidError::InvalidPublicKey {
+            reason: "a JWK must be a JSON object",
+        })?;
+        Self::from_members(obj)
+    }
+
+    fn from_members(obj: &Map<String, Value>) -> Result<Self, DidError> {
+        check_okp_ed25519(obj)?;
+        let x = obj
+            .get("x")
+            .and_then(Value::as_str)
+            .ok_or(DidError::InvalidPublicKey {
+                reason: "missing `x` member",
+            })?;
+        let bytes = decode_b64_32(x, DidError::InvalidPublicKey {
+            reason: "`x` is not base64url",
+        })?;
+        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| DidError::InvalidPublicKey {
+            reason: "`x` is not a valid Ed25519 point",
+        })?;
+        Ok(Self { key })
+    }
+
+    /// The JWK as JSON: `{"kty":"OKP","crv":"Ed25519","x":…}`.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": B64.encode(self.key.as_bytes()),
+        })
+    }
+
+    /// The RFC 7638 canonical JSON over the required members, in lexicographic order.
+    pub fn thumbprint_input(&self) -> String {
+        format!(
+            r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
+            B64.encode(self.key.as_bytes())
+        )
+    }
+
+    /// The RFC 7638 SHA-256 thumbprint, base64url without padding.
+    pub fn thumbprint(&self) -> String {
+        B64.encode(Sha256::digest(self.thumbprint_input().as_bytes()))
+    }
+}
+
+/// A private Ed25519 key as a JWK (`kty`, `crv`, `x`, `d`). Never printed by `Debug`.
+#[derive(Clone)]
+pub struct PrivateJwk {
+    key: SigningKey,
+}
+
+impl std::fmt::Debug for PrivateJwk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PrivateJwk(public: {:?})", self.public())
+    }
+}
+
+impl PrivateJwk {
+    /// A fresh key from the operating system's random number generator.
+    pub fn generate() -> Self {
+        Self {
+            key: SigningKey::generate(&mut rand_core::OsRng),
+        }
+    }
+
+    /// Wraps a signing key.
+    pub fn new(key: SigningKey) -> Self {
+        Self { key }
+    }
+
+    /// The Ed25519 signing key.
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
+    /// The public half.
+    pub fn public(&self) -> PublicJwk {
+        PublicJwk::new(self.key.verifying_key())
+    }
+
+    /// Parses a private OKP/Ed25519 JWK; `x`, when present, must match `d`.
+    pub fn from_json(jwk: &Value) -> Result<Self, DidError> {
+        let obj = jwk.as_object().ok_or(DidError::InvalidPrivateKey {
+            reason: "a JWK must be a JSON object",
+        })?;
+        check_okp_ed25519(obj)?;
+        let d = obj
+            .get("d")
+            .and_then(Value::as_str)
+            .ok_or(DidError::InvalidPrivateKey {
+                reason: "missing `d` member (is this a public key?)",
+            })?;
+        let seed = decode_b64_32(d, DidError::InvalidPrivateKey {
+            reason: "`d` is not 32 base64url-encoded bytes",
+        })?;
+        let key = SigningKey::from_bytes(&seed);
+        if obj.contains_key("x") {
+            let public = PublicJwk::from_members(obj)?;
+            if public.verifying_key() != &key.verifying_key() {
+                return Err(DidError::InvalidPrivateKey {
+                    reason: "`x` does not match `d`",
+                });
+            }
+        }
+        Ok(Self { key })
+    }
+
+    /// The JWK as JSON with its private member `d`.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": B64.encode(self.key.verifying_key().as_bytes()),
+            "d": B64.encode(self.key.to_bytes()),
+        })
+    }
+}
+
+fn check_okp_ed25519(obj: &Map<String, Value>) -> Result<(), DidError> {
+    let kty = obj.get("kty").and_then(Value::as_str).unwrap_or("");
+    let crv = obj.get("crv").and_then(Value::as_str).unwrap_or("");
+    if kty != "OKP" || crv != "Ed25519" {
+        return Err(DidError::UnsupportedPublicKeyType {
+            key_type: format!("kty={kty} crv={crv}"),
+        });
+    }
+    Ok(())
+}
+
+fn decode_b64_32(text: &str, err: DidError) -> Result<[u8; 32], DidError> {
+    let bytes = B64.decode(text).map_err(|_| err.clone())?;
+    let len = bytes.len();
+    bytes
+        .try_into()
+        .map_err(|_| DidError::InvalidPublicKeyLength {
+            expected: 32,
+            actual: len,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_jwk_rejects_private_member() {
+        let jwk = PrivateJwk::generate().to_json();
+        assert_eq!(
+            PublicJwk::from_json(&jwk),
+            Err(DidError::PrivateMemberInPublicJwk { member: "d".into() })
+        );
+        assert!(PublicJwk::from_json_public_part(&jwk).is_ok());
+    }
+
+    #[test]
+    fn private_jwk_round_trips_and_checks_x() {
+        let key = PrivateJwk::generate();
+        let back = PrivateJwk::from_json(&key.to_json()).expect("round trip");
+        assert_eq!(back.public(), key.public());
+        let mut other = key.to_json();
+        other["x"] = PrivateJwk::generate().public().to_json()["x"].clone();
+        assert!(matches!(
+            PrivateJwk::from_json(&other),
+            Err(DidError::InvalidPrivateKey { .. })
+        ));
+    }
+
+    #[test]
+    fn rejects_other_curves() {
+        let jwk = serde_json::json!({"kty":"EC","crv":"P-256","x":"AA","y":"AA"});
+        assert!(matches!(
+            PublicJwk::from_json(&jwk),
+            Err(DidError::UnsupportedPublicKeyType { .. })
+        ));
+    }
+}

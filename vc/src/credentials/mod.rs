@@ -1,0 +1,1 @@
+//! Korean civil-registry credential types (placeholder, being written).

@@ -1,0 +1,3 @@
+//! # dojang-vc: pure formats (placeholder, being written)
+
+pub mod credentials;
