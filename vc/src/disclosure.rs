@@ -1,0 +1,164 @@
+//! Disclosures (RFC 9901 §4.2): `base64url(JSON array [salt, name, value])` for an object property,
+//! `[salt, value]` for an array element, and their digests.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine as _;
+use serde_json::Value;
+use sha2::{Digest as _, Sha256};
+
+use crate::{json, Budget, VcError};
+
+/// The only `_sd_alg` supported, and the default when it is absent (RFC 9901 §4.1.1).
+pub const SD_ALG: &str = "sha-256";
+
+/// Bytes of salt: 128 bits, as RFC 9901 §9.3 recommends.
+pub const SALT_BYTES: usize = 16;
+
+/// The digest of a Disclosure: `base64url(SHA-256(ASCII of the Disclosure as received))`.
+/// RFC 9901 §4.2.3: never re-encode before hashing.
+pub fn digest(encoded: &str) -> String {
+    B64.encode(Sha256::digest(encoded.as_bytes()))
+}
+
+/// A decoded Disclosure, with the exact string it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Disclosure {
+    encoded: String,
+    digest: String,
+    salt: String,
+    name: Option<String>,
+    value: Value,
+}
+
+impl Disclosure {
+    /// Decodes a Disclosure received from outside.
+    pub fn parse(encoded: &str, budget: &Budget) -> Result<Self, VcError> {
+        let malformed = |reason| VcError::DisclosureMalformed { reason };
+        let bytes = B64
+            .decode(encoded)
+            .map_err(|_| malformed("not base64url without padding"))?;
+        let Value::Array(mut items) = json::parse(&bytes, budget.max_json_depth, "disclosure")?
+        else {
+            return Err(malformed("not a JSON array"));
+        };
+        let (salt, name, value) = match items.len() {
+            2 => {
+                let value = items.pop().unwrap_or(Value::Null);
+                (items.pop(), None, value)
+            }
+            3 => {
+                let value = items.pop().unwrap_or(Value::Null);
+                let Some(Value::String(name)) = items.pop() else {
+                    return Err(malformed("the claim name is not a string"));
+                };
+                (items.pop(), Some(name), value)
+            }
+            _ => return Err(malformed("a disclosure has 2 or 3 elements")),
+        };
+        let Some(Value::String(salt)) = salt else {
+            return Err(malformed("the salt is not a string"));
+        };
+        Ok(Self {
+            digest: digest(encoded),
+            encoded: encoded.to_owned(),
+            salt,
+            name,
+            value,
+        })
+    }
+
+    /// Makes a new Disclosure with a fresh 128-bit salt from the OS random number generator.
+    pub fn new(name: Option<&str>, value: Value) -> Self {
+        let mut salt = [0u8; SALT_BYTES];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut salt);
+        Self::with_salt(B64.encode(salt), name, value)
+    }
+
+    /// Makes a Disclosure with a given salt (for reproducing published vectors).
+    pub fn with_salt(salt: String, name: Option<&str>, value: Value) -> Self {
+        let array = match name {
+            Some(n) => serde_json::json!([salt, n, value]),
+            None => serde_json::json!([salt, value]),
+        };
+        let encoded = B64.encode(array.to_string());
+        Self {
+            digest: digest(&encoded),
+            encoded,
+            salt,
+            name: name.map(str::to_owned),
+            value,
+        }
+    }
+
+    /// The Disclosure exactly as encoded.
+    pub fn as_str(&self) -> &str {
+        &self.encoded
+    }
+    /// Its SHA-256 digest.
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+    /// The salt.
+    pub fn salt(&self) -> &str {
+        &self.salt
+    }
+    /// The claim name (object property) or `None` (array element).
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    /// The claim value (which may itself hold `_sd` digests).
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+    /// Number of array elements: 3 for an object property, 2 for an array element.
+    pub fn element_count(&self) -> usize {
+        if self.name.is_some() {
+            3
+        } else {
+            2
+        }
+    }
+}
+
+/// A decoy digest (RFC 9901 §4.2.5): the hash of random bytes, indistinguishable from a real one.
+pub fn decoy_digest() -> String {
+    let mut salt = [0u8; SALT_BYTES];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut salt);
+    digest(&B64.encode(salt))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn element_counts_and_salt_type_checked() {
+        let b = Budget::default();
+        for bad in [
+            r#"["s"]"#,
+            r#"["s","a","b","c"]"#,
+            r#"[1,"a","b"]"#,
+            r#"["s",1,"b"]"#,
+            r#"{"a":1}"#,
+        ] {
+            let enc = B64.encode(bad);
+            assert_eq!(
+                Disclosure::parse(&enc, &b).unwrap_err().code(),
+                "disclosure_malformed",
+                "{bad}"
+            );
+        }
+        assert!(Disclosure::parse("not base64!", &b).is_err());
+        assert!(Disclosure::parse(&format!("{}=", B64.encode(r#"["s",1]"#)), &b).is_err());
+    }
+
+    #[test]
+    fn new_disclosures_round_trip_with_unique_salts() {
+        let a = Disclosure::new(Some("이름"), Value::from("홍길동"));
+        let b = Disclosure::new(Some("이름"), Value::from("홍길동"));
+        assert_ne!(a.salt(), b.salt());
+        assert_eq!(B64.decode(a.salt()).unwrap().len(), SALT_BYTES);
+        let back = Disclosure::parse(a.as_str(), &Budget::default()).unwrap();
+        assert_eq!(back, a);
+    }
+}

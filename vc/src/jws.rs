@@ -1,0 +1,349 @@
+//! Compact JWS: parse keeping the exact bytes received, sign with Ed25519, and verify with a key
+//! and algorithm chosen by the verifier, never by the token (RFC 7515, RFC 8725 §2.1, §3.1).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine as _;
+use dojang_did::PublicJwk;
+use ed25519_dalek::Signature;
+use serde_json::{Map, Value};
+
+use crate::{json, Budget, VcError};
+
+/// A JWS algorithm this crate can verify. Only what the policy lists is ever accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Algorithm {
+    /// Ed25519 (RFC 8037), Dojang's own algorithm.
+    EdDSA,
+    /// ECDSA P-256 with SHA-256, for interoperability (the RFC 9901 examples are ES256).
+    ES256,
+}
+
+impl Algorithm {
+    /// The JOSE `alg` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::EdDSA => "EdDSA",
+            Algorithm::ES256 => "ES256",
+        }
+    }
+}
+
+/// A public key the verifier trusts for one signer, with its one algorithm.
+#[derive(Clone)]
+pub enum VerificationKey {
+    /// An Ed25519 key, verified with `verify_strict`.
+    Ed25519(PublicJwk),
+    /// A P-256 key as a public JWK (verified through josekit).
+    Es256(Map<String, Value>),
+}
+
+impl std::fmt::Debug for VerificationKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VerificationKey::Ed25519(k) => write!(f, "Ed25519({k:?})"),
+            VerificationKey::Es256(_) => f.write_str("Es256(..)"),
+        }
+    }
+}
+
+impl VerificationKey {
+    /// The algorithm this key verifies.
+    pub fn algorithm(&self) -> Algorithm {
+        match self {
+            VerificationKey::Ed25519(_) => Algorithm::EdDSA,
+            VerificationKey::Es256(_) => Algorithm::ES256,
+        }
+    }
+
+    /// A key from a public JWK: OKP/Ed25519, or EC/P-256. Private members are refused.
+    pub fn from_jwk(jwk: &Value) -> Result<Self, String> {
+        let obj = jwk.as_object().ok_or("a JWK must be a JSON object")?;
+        match obj.get("kty").and_then(Value::as_str) {
+            Some("OKP") => PublicJwk::from_json(jwk)
+                .map(VerificationKey::Ed25519)
+                .map_err(|e| e.to_string()),
+            Some("EC") => {
+                if obj.contains_key("d") {
+                    return Err("a public JWK must not contain `d`".into());
+                }
+                if obj.get("crv").and_then(Value::as_str) != Some("P-256") {
+                    return Err("only the P-256 curve is supported for EC keys".into());
+                }
+                // Validate now, so that a bad key is reported as a bad key, not a bad signature.
+                es256_verifier(obj)?;
+                Ok(VerificationKey::Es256(obj.clone()))
+            }
+            _ => Err("unsupported key type (kty)".into()),
+        }
+    }
+
+    fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        match self {
+            VerificationKey::Ed25519(key) => Signature::from_slice(signature)
+                .map(|sig| key.verifying_key().verify_strict(message, &sig).is_ok())
+                .unwrap_or(false),
+            VerificationKey::Es256(jwk) => es256_verifier(jwk)
+                .map(|v| josekit::jws::JwsVerifier::verify(&v, message, signature).is_ok())
+                .unwrap_or(false),
+        }
+    }
+}
+
+fn es256_verifier(
+    jwk: &Map<String, Value>,
+) -> Result<josekit::jws::alg::ecdsa::EcdsaJwsVerifier, String> {
+    let jwk = josekit::jwk::Jwk::from_map(jwk.clone()).map_err(|e| e.to_string())?;
+    josekit::jws::ES256
+        .verifier_from_jwk(&jwk)
+        .map_err(|e| e.to_string())
+}
+
+/// Which JWT of an SD-JWT this is; selects error codes and the header rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwtPart {
+    /// The issuer-signed JWT.
+    Issuer,
+    /// The holder's key-binding JWT.
+    KeyBinding,
+}
+
+impl JwtPart {
+    fn label(self) -> &'static str {
+        match self {
+            JwtPart::Issuer => "issuer-signed JWT",
+            JwtPart::KeyBinding => "KB-JWT",
+        }
+    }
+    fn header_label(self) -> &'static str {
+        match self {
+            JwtPart::Issuer => "issuer JWT header",
+            JwtPart::KeyBinding => "KB-JWT header",
+        }
+    }
+    fn payload_label(self) -> &'static str {
+        match self {
+            JwtPart::Issuer => "issuer JWT payload",
+            JwtPart::KeyBinding => "KB-JWT payload",
+        }
+    }
+}
+
+/// Header members that would let a token pick its own key or change how it is processed.
+const FORBIDDEN_HEADER_MEMBERS: &[&str] = &["jwk", "x5c", "jku", "x5u", "crit"];
+
+/// A compact JWS as received: the exact text, its parsed header, and its not yet trusted payload.
+#[derive(Debug, Clone)]
+pub struct Jws {
+    compact: String,
+    signing_input_len: usize,
+    header: Map<String, Value>,
+    payload: Map<String, Value>,
+    signature: Vec<u8>,
+    part: JwtPart,
+}
+
+impl Jws {
+    /// Splits and decodes a compact JWS. Header and payload must be strict JSON objects.
+    pub fn parse(compact: &str, budget: &Budget, part: JwtPart) -> Result<Self, VcError> {
+        let malformed = |reason| VcError::MalformedJwt {
+            part: part.label(),
+            reason,
+        };
+        let mut pieces = compact.split('.');
+        let (Some(h), Some(p), Some(s), None) =
+            (pieces.next(), pieces.next(), pieces.next(), pieces.next())
+        else {
+            return Err(malformed("a compact JWS has exactly three segments"));
+        };
+        let header_bytes = B64
+            .decode(h)
+            .map_err(|_| malformed("header is not base64url"))?;
+        let payload_bytes = B64
+            .decode(p)
+            .map_err(|_| malformed("payload is not base64url"))?;
+        let signature = B64
+            .decode(s)
+            .map_err(|_| malformed("signature is not base64url"))?;
+        if signature.is_empty() {
+            return Err(malformed("the signature is empty"));
+        }
+        let header = json::parse_object(&header_bytes, budget.max_json_depth, part.header_label())?;
+        let payload =
+            json::parse_object(&payload_bytes, budget.max_json_depth, part.payload_label())?;
+        Ok(Self {
+            compact: compact.to_owned(),
+            signing_input_len: h.len() + 1 + p.len(),
+            header,
+            payload,
+            signature,
+            part,
+        })
+    }
+
+    /// The exact compact text received.
+    pub fn as_str(&self) -> &str {
+        &self.compact
+    }
+
+    /// The protected header.
+    pub fn header(&self) -> &Map<String, Value> {
+        &self.header
+    }
+
+    /// A string member of the header.
+    pub fn header_str(&self, name: &str) -> Option<&str> {
+        self.header.get(name).and_then(Value::as_str)
+    }
+
+    /// The payload, before its signature is checked: use it only to find which key to check with.
+    pub fn unverified_payload(&self) -> &Map<String, Value> {
+        &self.payload
+    }
+
+    /// Checks the signature with `key`, which the caller chose from its own trust configuration.
+    ///
+    /// RFC 8725 §3.1: the header's `alg` must be in `allowed` and must be the key's own algorithm;
+    /// `none` is never allowed; header members that name keys (`jwk`, `x5c`, `jku`, `x5u`) or
+    /// demand extensions (`crit`) are refused. Ed25519 uses `verify_strict`, which rejects
+    /// small-order keys and non-canonical signatures.
+    pub fn verify(
+        &self,
+        key: &VerificationKey,
+        allowed: &[Algorithm],
+    ) -> Result<&Map<String, Value>, VcError> {
+        let alg = self.header_str("alg").unwrap_or("").to_owned();
+        if !allowed.iter().any(|a| a.name() == alg) {
+            return Err(VcError::AlgNotAllowed { alg });
+        }
+        if key.algorithm().name() != alg {
+            return Err(VcError::AlgKeyMismatch {
+                alg,
+                key_alg: key.algorithm().name(),
+            });
+        }
+        if let Some(member) = FORBIDDEN_HEADER_MEMBERS
+            .iter()
+            .find(|m| self.header.contains_key(**m))
+        {
+            return Err(VcError::ForbiddenHeader { member });
+        }
+        let message = &self.compact.as_bytes()[..self.signing_input_len];
+        if key.verify(message, &self.signature) {
+            Ok(&self.payload)
+        } else {
+            Err(match self.part {
+                JwtPart::Issuer => VcError::SignatureInvalid,
+                JwtPart::KeyBinding => VcError::KbSignatureInvalid,
+            })
+        }
+    }
+}
+
+/// Signs `header` and `payload` (serialized once, compactly) as a compact EdDSA JWS.
+/// The header's `alg` is set to `EdDSA`.
+pub fn sign_eddsa<S>(
+    header: &Map<String, Value>,
+    payload: &Map<String, Value>,
+    signer: &S,
+) -> Result<String, VcError>
+where
+    S: signature::Signer<Signature> + ?Sized,
+{
+    let mut header = header.clone();
+    header.insert("alg".into(), Value::from("EdDSA"));
+    let header_json = serde_json::to_vec(&header).map_err(|_| VcError::SigningFailed)?;
+    let payload_json = serde_json::to_vec(payload).map_err(|_| VcError::SigningFailed)?;
+    sign_eddsa_raw(&header_json, &payload_json, signer)
+}
+
+/// Signs exact header and payload bytes as a compact EdDSA JWS (RFC 7515 §5.1).
+pub fn sign_eddsa_raw<S>(header: &[u8], payload: &[u8], signer: &S) -> Result<String, VcError>
+where
+    S: signature::Signer<Signature> + ?Sized,
+{
+    let mut out = format!("{}.{}", B64.encode(header), B64.encode(payload));
+    let sig = signer
+        .try_sign(out.as_bytes())
+        .map_err(|_| VcError::SigningFailed)?;
+    out.push('.');
+    out.push_str(&B64.encode(sig.to_bytes()));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dojang_did::PrivateJwk;
+
+    fn key() -> PrivateJwk {
+        PrivateJwk::generate()
+    }
+
+    #[test]
+    fn verify_refuses_alg_outside_allow_list_and_none() {
+        let k = key();
+        let jws = sign_eddsa(&Map::new(), &Map::new(), k.signing_key()).unwrap();
+        let parsed = Jws::parse(&jws, &Budget::default(), JwtPart::Issuer).unwrap();
+        let vk = VerificationKey::Ed25519(k.public());
+        assert!(parsed.verify(&vk, &[Algorithm::EdDSA]).is_ok());
+        assert_eq!(
+            parsed.verify(&vk, &[Algorithm::ES256]).unwrap_err().code(),
+            "alg_not_allowed"
+        );
+        let none = format!(
+            "{}.{}.",
+            B64.encode(br#"{"alg":"none"}"#),
+            B64.encode(b"{}")
+        );
+        assert_eq!(
+            Jws::parse(&none, &Budget::default(), JwtPart::Issuer)
+                .unwrap_err()
+                .code(),
+            "malformed_jwt"
+        );
+    }
+
+    #[test]
+    fn forbidden_header_members_refused() {
+        let k = key();
+        let mut h = Map::new();
+        h.insert("jwk".into(), k.public().to_json());
+        let jws = sign_eddsa(&h, &Map::new(), k.signing_key()).unwrap();
+        let parsed = Jws::parse(&jws, &Budget::default(), JwtPart::Issuer).unwrap();
+        let err = parsed
+            .verify(&VerificationKey::Ed25519(k.public()), &[Algorithm::EdDSA])
+            .unwrap_err();
+        assert_eq!(err, VcError::ForbiddenHeader { member: "jwk" });
+    }
+
+    #[test]
+    fn wrong_key_and_flipped_byte_fail() {
+        let k = key();
+        let jws = sign_eddsa(&Map::new(), &Map::new(), k.signing_key()).unwrap();
+        let parsed = Jws::parse(&jws, &Budget::default(), JwtPart::KeyBinding).unwrap();
+        let other = VerificationKey::Ed25519(key().public());
+        assert_eq!(
+            parsed.verify(&other, &[Algorithm::EdDSA]).unwrap_err(),
+            VcError::KbSignatureInvalid
+        );
+    }
+
+    #[test]
+    fn es256_key_rejects_eddsa_header() {
+        let jwk = serde_json::json!({"kty":"EC","crv":"P-256",
+            "x":"b28d4MwZMjw8-00CG4xfnn9SLMVMM19SlqZpVb_uNtQ",
+            "y":"Xv5zWwuoaTgdS6hV43yI6gBwTnjukmFQQnJ_kCxzqk8"});
+        let vk = VerificationKey::from_jwk(&jwk).unwrap();
+        let k = key();
+        let jws = sign_eddsa(&Map::new(), &Map::new(), k.signing_key()).unwrap();
+        let parsed = Jws::parse(&jws, &Budget::default(), JwtPart::Issuer).unwrap();
+        assert_eq!(
+            parsed
+                .verify(&vk, &[Algorithm::EdDSA, Algorithm::ES256])
+                .unwrap_err()
+                .code(),
+            "alg_key_mismatch"
+        );
+    }
+}
