@@ -67,9 +67,7 @@ impl PublicJwk {
         let bytes = decode_b64_32(x, DidError::InvalidPublicKey {
             reason: "`x` is not base64url",
         })?;
-        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| DidError::InvalidPublicKey {
-            reason: "`x` is not a valid Ed25519 point",
-        })?;
+        let key = ed25519_from_bytes(&bytes)?;
         Ok(Self { key })
     }
 
@@ -169,6 +167,27 @@ impl PrivateJwk {
     }
 }
 
+/// Decodes 32 bytes as an Ed25519 public key (RFC 8032 §5.1.3) and refuses the encodings that
+/// name no usable key: a point not on the curve, a non-canonical encoding (so that one key has one
+/// `x`, one did:key and one thumbprint), and a small-order point (any signature would be forgeable
+/// by anyone; `verify_strict` refuses them too, this refuses them before they reach a trust list).
+pub(crate) fn ed25519_from_bytes(bytes: &[u8; 32]) -> Result<VerifyingKey, DidError> {
+    let key = VerifyingKey::from_bytes(bytes).map_err(|_| DidError::InvalidPublicKey {
+        reason: "not a valid Ed25519 point",
+    })?;
+    if key.to_edwards().compress().as_bytes() != bytes {
+        return Err(DidError::InvalidPublicKey {
+            reason: "non-canonical Ed25519 point encoding",
+        });
+    }
+    if key.is_weak() {
+        return Err(DidError::InvalidPublicKey {
+            reason: "small-order Ed25519 point",
+        });
+    }
+    Ok(key)
+}
+
 fn check_okp_ed25519(obj: &Map<String, Value>) -> Result<(), DidError> {
     let kty = obj.get("kty").and_then(Value::as_str).unwrap_or("");
     let crv = obj.get("crv").and_then(Value::as_str).unwrap_or("");
@@ -216,6 +235,37 @@ mod tests {
             PrivateJwk::from_json(&other),
             Err(DidError::InvalidPrivateKey { .. })
         ));
+    }
+
+    #[test]
+    fn rejects_small_order_and_non_canonical_points() {
+        // The identity point (y = 1) has order 1.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        assert_eq!(
+            ed25519_from_bytes(&identity),
+            Err(DidError::InvalidPublicKey {
+                reason: "small-order Ed25519 point"
+            })
+        );
+        // y = p + 1 = 2^255 - 18 is the identity again, encoded non-canonically.
+        let mut non_canonical = [0xffu8; 32];
+        non_canonical[0] = 0xee;
+        non_canonical[31] = 0x7f;
+        assert!(matches!(
+            ed25519_from_bytes(&non_canonical),
+            Err(DidError::InvalidPublicKey { .. })
+        ));
+        let jwk = serde_json::json!({"kty":"OKP","crv":"Ed25519","x": B64.encode(identity)});
+        assert!(matches!(
+            PublicJwk::from_json(&jwk),
+            Err(DidError::InvalidPublicKey { .. })
+        ));
+        let good = PrivateJwk::generate().public();
+        assert_eq!(
+            ed25519_from_bytes(good.verifying_key().as_bytes()),
+            Ok(*good.verifying_key())
+        );
     }
 
     #[test]

@@ -82,3 +82,50 @@ pub fn withheld(processed: &Processed, chosen: &BTreeSet<usize>) -> Vec<String> 
         .map(|n| path_to_string(&n.path))
         .collect()
 }
+
+/// A presentation, with what it disclosed and withheld (for the holder's history).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presentation {
+    /// `<JWT>~<chosen Disclosures>~<KB-JWT>`.
+    pub text: String,
+    /// The claim paths asked for.
+    pub disclosed: Vec<String>,
+    /// The claim paths of the Disclosures left out.
+    pub withheld: Vec<String>,
+}
+
+/// Builds a key-bound presentation of the claims at `paths` from a full issuance.
+///
+/// The holder reads the structure of its own credential without checking the issuer signature
+/// (the wallet checked it on import; the verifier checks it again).
+pub fn present<S>(
+    issued: &str,
+    paths: &[String],
+    aud: &str,
+    nonce: &str,
+    iat: i64,
+    signer: &S,
+) -> Result<Presentation, VcError>
+where
+    S: signature::Signer<ed25519_dalek::Signature> + ?Sized,
+{
+    let budget = crate::Budget::default();
+    let sd = crate::SdJwt::parse(issued, &budget)?;
+    let processed = crate::process::process(
+        sd.issuer_jwt().unverified_payload(),
+        sd.disclosures(),
+        &budget,
+    )?;
+    let resolved = paths
+        .iter()
+        .map(|p| resolve_path(&processed, p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let chosen = select(&processed, &resolved);
+    let presented = presentation(sd.issuer_jwt().as_str(), sd.disclosures(), &chosen);
+    let text = crate::key_binding::bind(&presented, aud, nonce, iat, signer)?;
+    Ok(Presentation {
+        text,
+        disclosed: paths.to_vec(),
+        withheld: withheld(&processed, &chosen),
+    })
+}

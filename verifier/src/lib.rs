@@ -1,1 +1,38 @@
-//! placeholder
+//! # dojang-verifier: the relying party's verification pipeline
+//!
+//! A bank or office verifies a presented SD-JWT VC offline, without calling the issuer. The
+//! pipeline is [`verify`]; its steps are the files of this crate, in order:
+//!
+//! 1. `parse.rs`: split and decode within the [`dojang_vc::Budget`];
+//! 2. `header.rs`: `typ`, the claimed `iss` and `vct`, and a `kid` that belongs to `iss`;
+//! 3. `trust.rs`: is this issuer trusted for this type, and with which key ([`IssuerTrust`]);
+//! 4. `signature.rs`: the issuer signature, with the policy's algorithms only;
+//! 5. `validity.rs`: `exp`, `nbf`, `iat`, freshness, accepted types;
+//! 6. `disclosures.rs`: RFC 9901 §7.1, every digest and Disclosure accounted for;
+//! 7. `binding.rs`: the KB-JWT (RFC 9901 §7.3) and the single-use nonce ([`NonceStore`]).
+//!
+//! Everything it depends on is an explicit input ([`Inputs`]): trust, [`Policy`], challenge and
+//! clock. The result is a [`Verified<Presentation>`], which only this crate can construct, with a
+//! [`Report`] of every check either way. Nothing here logs a claim value.
+
+mod binding;
+mod challenge;
+mod disclosures;
+mod error;
+mod header;
+mod parse;
+mod pipeline;
+mod policy;
+mod report;
+mod signature;
+mod trust;
+mod validity;
+mod verified;
+
+pub use challenge::{fresh_nonce, Challenge, MemoryNonceStore, NonceStore};
+pub use error::VerifyError;
+pub use pipeline::{verify, Inputs, Outcome};
+pub use policy::Policy;
+pub use report::{Check, Report};
+pub use trust::{IssuerTrust, TrustedIssuers};
+pub use verified::{Presentation, Verified};

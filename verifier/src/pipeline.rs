@@ -1,0 +1,144 @@
+//! The verification pipeline, step by step. Each step is a file of this crate; each records one
+//! check in the [`Report`], and the first failure stops the pipeline (reject by default).
+
+use dojang_vc::sd_jwt_vc::NON_DISCLOSABLE;
+
+use crate::report::Report;
+use crate::trust::IssuerTrust;
+use crate::verified::{Presentation, Verified};
+use crate::{binding, disclosures, header, parse, signature, validity};
+use crate::{Challenge, NonceStore, Policy, VerifyError};
+
+/// The result of one verification: the verified presentation or the reason for rejection, and
+/// the report of every check made either way.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Accepted, or why not.
+    pub result: Result<Verified<Presentation>, VerifyError>,
+    /// Every check made, in order.
+    pub report: Report,
+}
+
+/// Everything one verification depends on, explicitly (CONVENTIONS 2): no ambient clock, no
+/// ambient trust.
+pub struct Inputs<'a> {
+    /// Whom to trust for which credential, with which key.
+    pub trust: &'a dyn IssuerTrust,
+    /// What to accept.
+    pub policy: &'a Policy,
+    /// The audience and nonce the KB-JWT must answer; `None` only when binding is not required.
+    pub challenge: Option<&'a Challenge>,
+    /// Where single-use nonces are spent; `None` when the caller checks replay itself.
+    pub nonces: Option<&'a dyn NonceStore>,
+    /// The verifier's clock, seconds since the epoch.
+    pub now: i64,
+}
+
+/// Verifies a presented SD-JWT VC:
+///
+/// 1. parse within the budgets;
+/// 2. header and claimed identity (`typ`, `iss`, `vct`, `kid` belongs to `iss`);
+/// 3. trust: the issuer is trusted for this `vct` and the key comes from the verifier's trust;
+/// 4. the issuer signature;
+/// 5. validity: `exp`, `nbf`, `iat`, freshness, accepted types;
+/// 6. Disclosures, RFC 9901 §7.1;
+/// 7. holder binding, RFC 9901 §7.3;
+/// 8. the nonce is spent (single use).
+pub fn verify(input: &str, inputs: &Inputs<'_>) -> Outcome {
+    let mut report = Report::default();
+    let result = run(input, inputs, &mut report);
+    Outcome { result, report }
+}
+
+/// Records a step's outcome and passes it on.
+fn step<T>(
+    report: &mut Report,
+    name: &'static str,
+    result: Result<T, VerifyError>,
+    detail: impl FnOnce(&T) -> String,
+) -> Result<T, VerifyError> {
+    match &result {
+        Ok(v) => report.pass(name, detail(v)),
+        Err(e) => report.fail(name, format!("{}: {e}", e.code())),
+    }
+    result
+}
+
+fn run(
+    input: &str,
+    inputs: &Inputs<'_>,
+    report: &mut Report,
+) -> Result<Verified<Presentation>, VerifyError> {
+    let policy = inputs.policy;
+    let sd = step(
+        report,
+        "parse",
+        parse::parse(input, &policy.budget),
+        parse::describe,
+    )?;
+    let claimed = step(report, "header", header::read(&sd), |c| {
+        format!("typ ok; iss {}; vct {}", c.iss, c.vct)
+    })?;
+    let key = step(
+        report,
+        "trust",
+        inputs
+            .trust
+            .issuer_key(
+                &claimed.iss,
+                claimed.kid.as_deref(),
+                &claimed.vct,
+                claimed.iat,
+            )
+            .map_err(VerifyError::from),
+        |_| inputs.trust.describe(&claimed.iss),
+    )?;
+    let payload = step(
+        report,
+        "signature",
+        signature::verify(&sd, &key, policy),
+        |_| format!("{} signature valid", key.algorithm().name()),
+    )?;
+    let validity = step(
+        report,
+        "validity",
+        validity::check(&payload, &claimed.vct, policy, inputs.now),
+        validity::describe,
+    )?;
+    let processed = step(
+        report,
+        "disclosures",
+        disclosures::process_disclosures(&sd, &payload, policy),
+        |p| format!("{} disclosure(s) matched, none unreferenced", p.nodes.len()),
+    )?;
+    let key_binding = step(
+        report,
+        "key_binding",
+        binding::verify(&sd, &payload, policy, inputs.challenge, inputs.now),
+        |kb| match kb {
+            Some(kb) => format!("KB-JWT valid for aud {} with the expected nonce", kb.aud),
+            None => "not required by policy; not checked".to_owned(),
+        },
+    )?;
+    if let (Some(store), Some(challenge), Some(_)) = (inputs.nonces, inputs.challenge, &key_binding)
+    {
+        step(
+            report,
+            "nonce",
+            binding::spend_nonce(store, challenge),
+            |_| "nonce issued by this verifier, now spent".to_owned(),
+        )?;
+    }
+    let disclosed = disclosures::disclosed_paths(&processed);
+    let mut claims = processed.claims;
+    claims.retain(|k, _| !NON_DISCLOSABLE.contains(&k.as_str()));
+    Ok(Verified::new(Presentation {
+        issuer: claimed.iss,
+        issuer_kid: claimed.kid,
+        vct: claimed.vct,
+        claims,
+        disclosed,
+        validity,
+        key_binding,
+    }))
+}
