@@ -1,5 +1,7 @@
 //! The published SD-JWT and JOSE vectors, reproduced (see `tests/vectors/*/SOURCE.md`).
 
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
 use std::path::{Path, PathBuf};
 
 use dojang_did::PrivateJwk;

@@ -1,5 +1,7 @@
 //! The pipeline against RFC 9901 §7 and RFC 8725: every must-reject case with its own code.
 
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
 use dojang_did::{did_for_key, DidMethod, PrivateJwk};
