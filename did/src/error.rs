@@ -68,6 +68,40 @@ pub enum DidError {
         /// The DID URL asked for.
         id: String,
     },
+    /// The verification method exists but may not sign assertions: it is not listed in
+    /// `assertionMethod`, or its JWK says `"use": "enc"`.
+    #[error("verification method `{id}` is not an assertion method")]
+    NotAnAssertionKey {
+        /// The DID URL of the verification method (or the DID when no fragment was given).
+        id: String,
+    },
+    /// No fragment was given and the document has more than one assertion method to choose from.
+    #[error(
+        "DID `{did}` has {count} assertion methods; the DID URL must name one with a fragment"
+    )]
+    AmbiguousVerificationMethod {
+        /// The DID whose document was asked.
+        did: String,
+        /// How many assertion methods it lists.
+        count: usize,
+    },
+    /// A DID document is not well formed (missing `id`, duplicate or foreign verification method
+    /// ids, dangling references, …).
+    #[error("invalid DID document: {reason}")]
+    InvalidDocument {
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// An input exceeds one of this crate's named budgets.
+    #[error("{what} is too large: {actual} exceeds the limit of {limit}")]
+    TooLarge {
+        /// Which input (`DID`, `DID URL`, `verification methods`).
+        what: &'static str,
+        /// The budget.
+        limit: usize,
+        /// The size found.
+        actual: usize,
+    },
 }
 
 impl DidError {
@@ -84,6 +118,58 @@ impl DidError {
             DidError::InvalidPrivateKey { .. } => "invalid_private_key",
             DidError::NotFound { .. } => "did_not_found",
             DidError::VerificationMethodNotFound { .. } => "verification_method_not_found",
+            DidError::NotAnAssertionKey { .. } => "not_an_assertion_key",
+            DidError::AmbiguousVerificationMethod { .. } => "ambiguous_verification_method",
+            DidError::InvalidDocument { .. } => "invalid_did_document",
+            DidError::TooLarge { .. } => "input_too_large",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_distinct_snake_case() {
+        let errors = [
+            DidError::InvalidDid { reason: "" },
+            DidError::InvalidDidUrl { reason: "" },
+            DidError::UnsupportedMethod {
+                method: String::new(),
+            },
+            DidError::InvalidPublicKey { reason: "" },
+            DidError::InvalidPublicKeyLength {
+                expected: 0,
+                actual: 0,
+            },
+            DidError::UnsupportedPublicKeyType {
+                key_type: String::new(),
+            },
+            DidError::PrivateMemberInPublicJwk {
+                member: String::new(),
+            },
+            DidError::InvalidPrivateKey { reason: "" },
+            DidError::NotFound { did: String::new() },
+            DidError::VerificationMethodNotFound { id: String::new() },
+            DidError::NotAnAssertionKey { id: String::new() },
+            DidError::AmbiguousVerificationMethod {
+                did: String::new(),
+                count: 0,
+            },
+            DidError::InvalidDocument { reason: "" },
+            DidError::TooLarge {
+                what: "",
+                limit: 0,
+                actual: 0,
+            },
+        ];
+        let mut codes: Vec<&str> = errors.iter().map(DidError::code).collect();
+        assert!(codes
+            .iter()
+            .all(|c| c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')));
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), errors.len());
     }
 }

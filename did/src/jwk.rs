@@ -64,9 +64,12 @@ impl PublicJwk {
             .ok_or(DidError::InvalidPublicKey {
                 reason: "missing `x` member",
             })?;
-        let bytes = decode_b64_32(x, DidError::InvalidPublicKey {
-            reason: "`x` is not base64url",
-        })?;
+        let bytes = decode_b64_32(
+            x,
+            DidError::InvalidPublicKey {
+                reason: "`x` is not base64url",
+            },
+        )?;
         let key = ed25519_from_bytes(&bytes)?;
         Ok(Self { key })
     }
@@ -141,9 +144,12 @@ impl PrivateJwk {
             .ok_or(DidError::InvalidPrivateKey {
                 reason: "missing `d` member (is this a public key?)",
             })?;
-        let seed = decode_b64_32(d, DidError::InvalidPrivateKey {
-            reason: "`d` is not 32 base64url-encoded bytes",
-        })?;
+        let seed = decode_b64_32(
+            d,
+            DidError::InvalidPrivateKey {
+                reason: "`d` is not 32 base64url-encoded bytes",
+            },
+        )?;
         let key = SigningKey::from_bytes(&seed);
         if obj.contains_key("x") {
             let public = PublicJwk::from_members(obj)?;
