@@ -78,7 +78,9 @@ impl VerificationKey {
         }
     }
 
-    fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+    /// Checks a raw signature over `message` (Ed25519 with `verify_strict`). Prefer
+    /// [`Jws::verify`], which also applies the header rules.
+    pub fn verify_signature(&self, message: &[u8], signature: &[u8]) -> bool {
         match self {
             VerificationKey::Ed25519(key) => Signature::from_slice(signature)
                 .map(|sig| key.verifying_key().verify_strict(message, &sig).is_ok())
@@ -229,7 +231,7 @@ impl Jws {
             return Err(VcError::ForbiddenHeader { member });
         }
         let message = &self.compact.as_bytes()[..self.signing_input_len];
-        if key.verify(message, &self.signature) {
+        if key.verify_signature(message, &self.signature) {
             Ok(&self.payload)
         } else {
             Err(match self.part {
