@@ -11,7 +11,7 @@ use dojang_did::PrivateJwk;
 use dojang_vc::disclosure::digest;
 use dojang_vc::key_binding::{self, KbExpectations};
 use dojang_vc::process::process;
-use dojang_vc::{Algorithm, Budget, Disclosure, Jws, JwtPart, SdJwt, VerificationKey};
+use dojang_vc::{Algorithm, Budget, Disclosure, SdJwt, VerificationKey};
 use serde_json::{json, Value};
 
 fn vectors() -> PathBuf {
