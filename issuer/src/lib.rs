@@ -1,1 +1,31 @@
-//! placeholder
+//! # dojang-issuer: the issuing agency
+//!
+//! A 구청 or court registry office issues credentials from its own register. This crate holds:
+//! - the register ([`Register`]): persons, households and family relations in sled, imported
+//!   from a [`RegisterFile`] (`specs/register-format.md`), and the builders of the three
+//!   credential types of [`dojang_vc::credentials`];
+//! - a deterministic synthetic register [`generate`]d from a seed, for demos, tests and load;
+//! - issuance ([`Issuer`]): a certificate built from the register, signed as an SD-JWT VC by an
+//!   [`IssuerSigner`] (a 0600 key file today, a KMS or HSM later), recorded durably
+//!   ([`Records`]) before it is handed out;
+//! - the crate's one error type, [`IssuerError`].
+//!
+//! Persons are keyed by register ids (`P000001`), never by resident registration number, and no
+//! error or log line carries personal data.
+
+mod error;
+mod generator;
+mod issuance;
+mod records;
+mod register;
+mod signer;
+
+pub use error::IssuerError;
+pub use generator::{generate, SYNTHETIC_REFERENCE_DATE};
+pub use issuance::{Certificate, IssuancePolicy, IssuedCredential, Issuer};
+pub use records::{IssuanceRecord, Records};
+pub use register::{
+    FamilyLinks, FamilyRelations, HouseholdEntry, ImportSummary, Marriage, MarriageLink,
+    MemberEntry, ParentChild, PersonEntry, Register, RegisterFile, ResidenceEntry, REGISTER_FORMAT,
+};
+pub use signer::{read_private_jwk, write_private_jwk, FileSigner, IssuerSigner};
