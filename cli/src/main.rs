@@ -1,1 +1,65 @@
-fn main() {}
+//! # dojang: the command line of Dojang
+//!
+//! One binary wires the roles: `dojang issuer …` for an agency, `dojang wallet …` for a citizen,
+//! `dojang verify` for a bank or office, plain `dojang key | issue | present` for scripting and
+//! interop, and `dojang demo` for the whole story. Exit status: 0 success (verified), 1 refused
+//! (rejected), 2 usage or I/O error.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod commands;
+mod error;
+mod time;
+
+use commands::{demo, issue, issuer, key, present, verify, wallet};
+use error::CliError;
+
+/// Dojang: Korean civil-registry certificates as verifiable credentials (SD-JWT VC), issued by
+/// agencies, held in citizens' wallets, shown selectively and verified offline.
+#[derive(Debug, Parser)]
+#[command(name = "dojang", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Ed25519 key files (JWK) and their DIDs.
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    /// Sign an SD-JWT VC from a claims file (every claim selectively disclosable).
+    Issue(issue::IssueArgs),
+    /// Present chosen claims of a credential to a verifier, with a key-binding JWT.
+    Present(present::PresentArgs),
+    /// Verify a presentation offline; prints one JSON object; exit 0 verified, 1 rejected.
+    Verify(verify::VerifyArgs),
+    /// An issuing agency: its register, key and issuance records.
+    Issuer(issuer::IssuerArgs),
+    /// A citizen's encrypted wallet.
+    Wallet(wallet::WalletArgs),
+    /// The whole story in one process, step by step: issue, hold, disclose, verify, reject.
+    Demo(demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result: Result<u8, CliError> = match cli.command {
+        Command::Key(c) => key::run(c).map(|()| 0),
+        Command::Issue(a) => issue::run(a).map(|()| 0),
+        Command::Present(a) => present::run(a).map(|()| 0),
+        Command::Verify(a) => verify::run(a),
+        Command::Issuer(a) => issuer::run(a).map(|()| 0),
+        Command::Wallet(a) => wallet::run(a).map(|()| 0),
+        Command::Demo(a) => demo::run(a).map(|()| 0),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error[{}]: {e}", e.code());
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! One module per top-level command.
+
+pub(crate) mod demo;
+pub(crate) mod issue;
+pub(crate) mod issuer;
+pub(crate) mod key;
+pub(crate) mod present;
+pub(crate) mod verify;
+pub(crate) mod wallet;
