@@ -1,0 +1,472 @@
+//! End to end through the `dojang` binary: the CLI contract, the roles, and the demo.
+
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+use std::path::{Path, PathBuf};
+
+use dojang_tests::{dojang, run, Output, COMMAND_TIMEOUT};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+const PASSPHRASE: &str = "correct horse battery staple 도장";
+const AUD: &str = "https://bank.example/verifier";
+const NONCE: &str = "nonce-cli-1";
+
+fn dojang_run(args: &[&str]) -> Output {
+    let mut cmd = dojang();
+    cmd.args(args).env("DOJANG_WALLET_PASSPHRASE", PASSPHRASE);
+    let out = run(&mut cmd, COMMAND_TIMEOUT);
+    assert_ne!(out.code, Some(101), "dojang panicked: {}", out.stderr);
+    out
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn write_json(dir: &Path, name: &str, v: &Value) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_string(v).unwrap()).unwrap();
+    p
+}
+
+#[test]
+fn key_issue_present_verify_contract() {
+    let t = TempDir::new().unwrap();
+    let issuer = t.path().join("issuer.jwk");
+    let holder = t.path().join("holder.jwk");
+    dojang_run(&["key", "generate", "--out", s(&issuer)]).success();
+    dojang_run(&["key", "generate", "--out", s(&holder)]).success();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&issuer).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "key file must be readable by its owner only"
+        );
+    }
+    // Generating over an existing file refuses and keeps the old key.
+    let before = std::fs::read(&issuer).unwrap();
+    dojang_run(&["key", "generate", "--out", s(&issuer)]).expect_code(1);
+    assert_eq!(std::fs::read(&issuer).unwrap(), before);
+
+    let did_key = dojang_run(&["key", "did", s(&issuer)])
+        .success()
+        .text()
+        .to_owned();
+    assert!(did_key.starts_with("did:key:z6Mk"), "{did_key}");
+    let did_jwk = dojang_run(&["key", "did", s(&issuer), "--method", "jwk"])
+        .success()
+        .text()
+        .to_owned();
+    assert!(did_jwk.starts_with("did:jwk:"), "{did_jwk}");
+
+    let claims = write_json(
+        t.path(),
+        "claims.json",
+        &json!({"name": "김민준", "rrn": "900101-1234567",
+                "address": {"road_address": "서울특별시 종로구 세종대로 209", "postal_code": "03154"}}),
+    );
+    for (method, did) in [("key", &did_key), ("jwk", &did_jwk)] {
+        let cred = dojang_run(&[
+            "issue",
+            "--key",
+            s(&issuer),
+            "--holder-key",
+            s(&holder),
+            "--vct",
+            "urn:test:vct",
+            "--claims",
+            s(&claims),
+            "--did-method",
+            method,
+        ])
+        .success()
+        .text()
+        .to_owned();
+        let cred_file = t.path().join(format!("cred-{method}.txt"));
+        std::fs::write(&cred_file, &cred).unwrap();
+        let pres = dojang_run(&[
+            "present",
+            "--holder-key",
+            s(&holder),
+            "--disclose",
+            "name,address.postal_code",
+            "--aud",
+            AUD,
+            "--nonce",
+            NONCE,
+            s(&cred_file),
+        ])
+        .success()
+        .text()
+        .to_owned();
+        let pres_file = t.path().join(format!("pres-{method}.txt"));
+        std::fs::write(&pres_file, &pres).unwrap();
+
+        let ok = dojang_run(&[
+            "verify",
+            "--trust-issuer",
+            did,
+            "--aud",
+            AUD,
+            "--nonce",
+            NONCE,
+            s(&pres_file),
+        ]);
+        ok.success();
+        let v = ok.json();
+        assert_eq!(v["verified"], true);
+        assert_eq!(v["issuer"], did.as_str());
+        assert_eq!(v["vct"], "urn:test:vct");
+        assert_eq!(
+            v["claims"],
+            json!({"name": "김민준", "address": {"postal_code": "03154"}})
+        );
+        assert_eq!(v["error"], Value::Null);
+        assert!(v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["ok"] == true));
+
+        // The wrong nonce, an untrusted issuer: rejected with exit 1 and the code.
+        let bad = dojang_run(&[
+            "verify",
+            "--trust-issuer",
+            did,
+            "--aud",
+            AUD,
+            "--nonce",
+            "other",
+            s(&pres_file),
+        ]);
+        bad.expect_code(1);
+        assert_eq!(bad.json()["error"]["code"], "kb_nonce_mismatch");
+        assert_eq!(bad.json()["verified"], false);
+        let untrusted = dojang_run(&["verify", "--aud", AUD, "--nonce", NONCE, s(&pres_file)]);
+        untrusted.expect_code(1);
+        assert_eq!(untrusted.json()["error"]["code"], "untrusted_issuer");
+        // Verifying as of a time after expiry.
+        let late = dojang_run(&[
+            "verify",
+            "--trust-issuer",
+            did,
+            "--aud",
+            AUD,
+            "--nonce",
+            NONCE,
+            "--now",
+            "2099-01-01T00:00:00Z",
+            "--kb-max-age",
+            "999999999999",
+            s(&pres_file),
+        ]);
+        late.expect_code(1);
+        assert_eq!(late.json()["error"]["code"], "expired");
+        // Stripping the KB-JWT.
+        let stripped = &pres[..=pres.rfind('~').unwrap()];
+        let sf = t.path().join("stripped.txt");
+        std::fs::write(&sf, stripped).unwrap();
+        let out = dojang_run(&[
+            "verify",
+            "--trust-issuer",
+            did,
+            "--aud",
+            AUD,
+            "--nonce",
+            NONCE,
+            s(&sf),
+        ]);
+        out.expect_code(1);
+        assert_eq!(out.json()["error"]["code"], "kb_missing");
+    }
+    // Usage errors exit 2.
+    dojang_run(&["verify", s(&claims)]).expect_code(2);
+    dojang_run(&["verify", "--no-kb", "/nonexistent/file"]).expect_code(2);
+    dojang_run(&[
+        "present",
+        "--holder-key",
+        s(&holder),
+        "--disclose",
+        "no.such.claim",
+        "--aud",
+        AUD,
+        "--nonce",
+        NONCE,
+        s(&t.path().join("cred-key.txt")),
+    ])
+    .expect_code(1);
+}
+
+#[test]
+fn verify_never_panics_on_garbage() {
+    let t = TempDir::new().unwrap();
+    let inputs: Vec<Vec<u8>> = vec![
+        b"".to_vec(),
+        b"~".to_vec(),
+        b"~~~~".to_vec(),
+        b"a.b.c~".to_vec(),
+        b"eyJhbGciOiJFZERTQSJ9.e30.AAAA~WyJhIl0~".to_vec(),
+        vec![0xff, 0xfe, 0x00, 0x7e],
+        "가.나.다~라~".as_bytes().to_vec(),
+        "[".repeat(10_000).into_bytes(),
+    ];
+    for (i, input) in inputs.iter().enumerate() {
+        let f = t.path().join(format!("in{i}"));
+        std::fs::write(&f, input).unwrap();
+        let out = dojang_run(&["verify", "--no-kb", s(&f)]);
+        assert!(
+            matches!(out.code, Some(1) | Some(2)),
+            "input {i}: exit {:?}: {}",
+            out.code,
+            out.stderr
+        );
+        if out.code == Some(1) {
+            assert_eq!(out.json()["verified"], false);
+        }
+    }
+}
+
+/// An agency, a wallet and a bank through the role commands.
+#[test]
+fn agency_wallet_bank_round_trip() {
+    let t = TempDir::new().unwrap();
+    let agency = t.path().join("agency");
+    let wallet = t.path().join("wallet");
+    let register = t.path().join("register.json");
+    dojang_run(&[
+        "issuer",
+        "generate",
+        "--households",
+        "5",
+        "--seed",
+        "11",
+        "--out",
+        s(&register),
+    ])
+    .success();
+    let did = dojang_run(&[
+        "issuer",
+        "--dir",
+        s(&agency),
+        "init",
+        "--office",
+        "서울특별시 종로구청",
+    ])
+    .success()
+    .text()
+    .to_owned();
+    dojang_run(&["issuer", "--dir", s(&agency), "import", s(&register)]).success();
+    let persons = dojang_run(&["issuer", "--dir", s(&agency), "persons"])
+        .success()
+        .stdout
+        .clone();
+    let reg: Value = serde_json::from_str(&std::fs::read_to_string(&register).unwrap()).unwrap();
+    let head = reg["households"][0]["head"].as_str().unwrap().to_owned();
+    assert!(persons.lines().any(|l| l == head));
+    let rrn = reg["persons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == head.as_str())
+        .unwrap()["rrn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    dojang_run(&["wallet", "--dir", s(&wallet), "init"]).success();
+    let holder = t.path().join("holder.jwk");
+    dojang_run(&[
+        "wallet",
+        "--dir",
+        s(&wallet),
+        "holder-key",
+        "--out",
+        s(&holder),
+    ])
+    .success();
+    let cred = t.path().join("copy.txt");
+    let issue = dojang_run(&[
+        "issuer",
+        "--dir",
+        s(&agency),
+        "issue",
+        "--person",
+        &head,
+        "--certificate",
+        "copy",
+        "--holder-key",
+        s(&holder),
+        "--out",
+        s(&cred),
+    ]);
+    issue.success();
+    assert!(
+        !issue.stderr.contains(&rrn),
+        "issuance must not print the RRN"
+    );
+    let records = dojang_run(&["issuer", "--dir", s(&agency), "records"])
+        .success()
+        .stdout
+        .clone();
+    assert_eq!(records.lines().count(), 1);
+    assert!(!records.contains(&rrn));
+
+    let id = dojang_run(&["wallet", "--dir", s(&wallet), "import", s(&cred)])
+        .success()
+        .text()
+        .to_owned();
+    let listing = dojang_run(&["wallet", "--dir", s(&wallet), "list"])
+        .success()
+        .stdout
+        .clone();
+    assert!(listing.contains(&id) && listing.contains("resident-registration-copy"));
+    let shown = dojang_run(&["wallet", "--dir", s(&wallet), "show", &id])
+        .success()
+        .stdout
+        .clone();
+    assert!(!shown.contains(&rrn), "show masks the RRN");
+    assert!(shown.contains(&format!("{}******", &rrn[..8])));
+    let revealed = dojang_run(&["wallet", "--dir", s(&wallet), "show", &id, "--reveal-rrn"])
+        .success()
+        .stdout
+        .clone();
+    assert!(revealed.contains(&rrn));
+
+    // The wallet's files hold no plaintext claim.
+    let name = reg["persons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == head.as_str())
+        .unwrap()["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for entry in walk(&wallet) {
+        let bytes = std::fs::read(&entry).unwrap();
+        for needle in [rrn.as_bytes(), name.as_bytes(), b"road_address".as_slice()] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "{} holds plaintext",
+                entry.display()
+            );
+        }
+    }
+
+    // A wrong passphrase is refused and changes nothing.
+    let snapshot: Vec<(PathBuf, Vec<u8>)> = walk(&wallet)
+        .into_iter()
+        .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
+        .collect();
+    let mut cmd = dojang();
+    cmd.args(["wallet", "--dir", s(&wallet), "list"])
+        .env("DOJANG_WALLET_PASSPHRASE", "wrong");
+    let out = run(&mut cmd, COMMAND_TIMEOUT);
+    out.expect_code(1);
+    assert!(out.stderr.contains("wrong_passphrase"), "{}", out.stderr);
+    for (p, bytes) in &snapshot {
+        assert_eq!(&std::fs::read(p).unwrap(), bytes, "{} changed", p.display());
+    }
+
+    let pres = t.path().join("pres.txt");
+    dojang_run(&[
+        "wallet",
+        "--dir",
+        s(&wallet),
+        "present",
+        &id,
+        "--disclose",
+        "name,address",
+        "--aud",
+        AUD,
+        "--nonce",
+        NONCE,
+        "--out",
+        s(&pres),
+    ])
+    .success();
+    let v = dojang_run(&[
+        "verify",
+        "--trust-issuer",
+        &did,
+        "--aud",
+        AUD,
+        "--nonce",
+        NONCE,
+        "--max-age-days",
+        "90",
+        "--accept-vct",
+        "urn:dojang:kr:resident-registration-copy:1",
+        s(&pres),
+    ]);
+    v.success();
+    let v = v.json();
+    assert_eq!(v["claims"]["name"], name.as_str());
+    assert!(v["claims"]["address"]["road_address"].is_string());
+    assert!(v["claims"].get("rrn").is_none() && v["claims"].get("members").is_none());
+    // Always-visible, non-personal claims come along.
+    assert!(v["claims"]["document_number"].is_string());
+
+    let history = dojang_run(&["wallet", "--dir", s(&wallet), "history"])
+        .success()
+        .stdout
+        .clone();
+    let h: Value = serde_json::from_str(history.lines().next().unwrap()).unwrap();
+    assert_eq!(h["audience"], AUD);
+    assert_eq!(h["disclosed"], json!(["name", "address"]));
+    assert!(h["withheld"].as_array().unwrap().iter().any(|w| w == "rrn"));
+}
+
+#[test]
+fn demo_tells_the_story_and_leaks_no_rrn() {
+    let t = TempDir::new().unwrap();
+    let out = dojang_run(&["demo", "--dir", s(t.path())]);
+    out.success();
+    for marker in [
+        "did:key:z6Mk",
+        "주민등록표 등본",
+        "주민등록표 초본",
+        "가족관계증명서",
+        "disclosed: name, address",
+        "disclosure_unreferenced",
+        "nonce_replayed",
+        "kb_aud_mismatch",
+    ] {
+        assert!(
+            out.stdout.contains(marker),
+            "demo output lacks {marker:?}:\n{}",
+            out.stdout
+        );
+    }
+    assert!(!out.stdout.contains("UNEXPECTED"));
+    // No full RRN anywhere in what the demo prints (masked ones end in ******).
+    let text = format!("{}{}", out.stdout, out.stderr);
+    let chars: Vec<char> = text.chars().collect();
+    for w in chars.windows(14) {
+        let full = w[..6].iter().all(char::is_ascii_digit)
+            && w[6] == '-'
+            && w[7..].iter().all(char::is_ascii_digit);
+        assert!(
+            !full,
+            "a full RRN was printed: {}",
+            w.iter().collect::<String>()
+        );
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
