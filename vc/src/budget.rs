@@ -24,6 +24,16 @@ pub struct Budget {
     /// Digests in one `_sd` array. Real objects have a few dozen members plus decoys; 1024 bounds
     /// the per-object work.
     pub max_sd_digests: usize,
+    /// Bytes of a status list once inflated. A 2-bit list of 2^20 entries is 256 KiB; 4 MiB
+    /// allows 8-bit lists of 4 Mi entries and stops a compression bomb (a few KiB of zlib that
+    /// would inflate to gigabytes) before it costs memory.
+    pub max_status_list_bytes: usize,
+    /// Entries in a trust list (issuers plus relying parties). A national list has a few thousand
+    /// agencies and institutions; 100,000 bounds parsing and lookup.
+    pub max_trust_list_entries: usize,
+    /// Hashes in one Merkle proof. A log of 2^64 leaves needs at most 64 for inclusion and about
+    /// 128 for consistency.
+    pub max_proof_hashes: usize,
 }
 
 impl Default for Budget {
@@ -34,6 +44,9 @@ impl Default for Budget {
             max_json_depth: 32,
             max_disclosure_depth: 16,
             max_sd_digests: 1024,
+            max_status_list_bytes: 4 * 1024 * 1024,
+            max_trust_list_entries: 100_000,
+            max_proof_hashes: 130,
         }
     }
 }

@@ -229,6 +229,96 @@ pub enum VcError {
     /// Building a token failed (the signer refused).
     #[error("signing failed")]
     SigningFailed,
+
+    // --- Token Status List (IETF draft-ietf-oauth-status-list) ---
+    /// A status list token or its `status_list` is malformed (bad `bits`, bad `lst`, not zlib).
+    #[error("invalid status list: {reason}")]
+    StatusListInvalid {
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// The status list token's signature does not verify with the credential issuer's key.
+    #[error("the status list token signature is invalid")]
+    StatusListSignatureInvalid,
+    /// The status list token's `sub` is not the URI the credential references.
+    #[error("status list token is for `{found}`, the credential references `{expected}`")]
+    StatusListSubMismatch {
+        /// The credential's `status.status_list.uri`.
+        expected: String,
+        /// The token's `sub`.
+        found: String,
+    },
+    /// The credential's index lies outside the status list.
+    #[error("status index {idx} is outside the list of {len} entries")]
+    StatusIndexOutOfRange {
+        /// The credential's index.
+        idx: u64,
+        /// Entries in the list.
+        len: u64,
+    },
+
+    // --- Trust list ---
+    /// The trust list is malformed.
+    #[error("invalid trust list: {reason}")]
+    TrustListInvalid {
+        /// What was wrong.
+        reason: String,
+    },
+    /// The trust list is not signed by the pinned root key.
+    #[error("the trust list is not signed by the pinned root key")]
+    TrustListSignatureInvalid,
+    /// The trust list has expired.
+    #[error("the trust list expired at {exp}, now is {now}")]
+    TrustListExpired {
+        /// The list's `exp`.
+        exp: i64,
+        /// The verifier's clock.
+        now: i64,
+    },
+    /// The trust list is older than one the verifier has already seen (rollback).
+    #[error("trust list sequence {seq} is older than {seen}, already seen")]
+    TrustListRollback {
+        /// The list's sequence number.
+        seq: u64,
+        /// The newest sequence the verifier has seen.
+        seen: u64,
+    },
+    /// The issuer is on the trust list but not accredited for this credential type.
+    #[error("issuer `{iss}` is not accredited for `{vct}`")]
+    IssuerNotAccredited {
+        /// The issuer.
+        iss: String,
+        /// The credential type.
+        vct: String,
+    },
+    /// The issuer's accreditation is suspended.
+    #[error("issuer `{iss}` is suspended on the trust list")]
+    IssuerSuspended {
+        /// The issuer.
+        iss: String,
+    },
+    /// The signing key was not valid when the credential (or token) was issued.
+    #[error("key `{kid}` was not valid at {at}")]
+    KeyNotValidAt {
+        /// The key id.
+        kid: String,
+        /// The time it was used (the credential's `iat`).
+        at: i64,
+    },
+
+    // --- Transparency log (RFC 9162 hashing) ---
+    /// An inclusion or consistency proof does not verify.
+    #[error("log proof invalid: {reason}")]
+    LogProofInvalid {
+        /// What failed.
+        reason: &'static str,
+    },
+    /// A checkpoint is malformed or not signed by the issuer's key.
+    #[error("checkpoint invalid: {reason}")]
+    CheckpointInvalid {
+        /// What was wrong.
+        reason: &'static str,
+    },
 }
 
 impl VcError {
@@ -272,6 +362,19 @@ impl VcError {
             VcError::KbSdHashMismatch => "kb_sd_hash_mismatch",
             VcError::UnknownClaimPath { .. } => "unknown_claim_path",
             VcError::SigningFailed => "signing_failed",
+            VcError::StatusListInvalid { .. } => "status_list_invalid",
+            VcError::StatusListSignatureInvalid => "status_list_signature_invalid",
+            VcError::StatusListSubMismatch { .. } => "status_list_sub_mismatch",
+            VcError::StatusIndexOutOfRange { .. } => "status_index_out_of_range",
+            VcError::TrustListInvalid { .. } => "trust_list_invalid",
+            VcError::TrustListSignatureInvalid => "trust_list_signature_invalid",
+            VcError::TrustListExpired { .. } => "trust_list_expired",
+            VcError::TrustListRollback { .. } => "trust_list_rollback",
+            VcError::IssuerNotAccredited { .. } => "issuer_not_accredited",
+            VcError::IssuerSuspended { .. } => "issuer_suspended",
+            VcError::KeyNotValidAt { .. } => "key_not_valid_at_iat",
+            VcError::LogProofInvalid { .. } => "log_proof_invalid",
+            VcError::CheckpointInvalid { .. } => "checkpoint_invalid",
         }
     }
 }

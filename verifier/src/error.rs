@@ -33,6 +33,32 @@ pub enum VerifyError {
     /// Holder binding is required but the caller gave no audience and nonce to check it against.
     #[error("key binding is required: an audience and a nonce must be given")]
     ChallengeMissing,
+    /// The issuer revoked the credential (status `invalid`).
+    #[error("the credential is revoked (status list {uri}, index {idx})")]
+    Revoked {
+        /// The status list.
+        uri: String,
+        /// The index.
+        idx: u64,
+    },
+    /// The issuer suspended the credential.
+    #[error("the credential is suspended (status list {uri}, index {idx})")]
+    Suspended {
+        /// The status list.
+        uri: String,
+        /// The index.
+        idx: u64,
+    },
+    /// Cannot decide: the status list is missing or older than the policy allows. This is not
+    /// "valid" and not "invalid": the verifier must refresh its list and try again.
+    #[error("cannot decide the status: {reason}")]
+    StatusUnknown {
+        /// Why (missing list, stale list, unknown status value).
+        reason: String,
+    },
+    /// The policy requires a log inclusion proof and none was given.
+    #[error("a log inclusion proof is required but none was given")]
+    LogInclusionMissing,
 }
 
 impl VerifyError {
@@ -45,6 +71,10 @@ impl VerifyError {
             VerifyError::TooOld { .. } => "credential_too_old",
             VerifyError::UnexpectedVct { .. } => "unexpected_vct",
             VerifyError::ChallengeMissing => "challenge_missing",
+            VerifyError::Revoked { .. } => "revoked",
+            VerifyError::Suspended { .. } => "suspended",
+            VerifyError::StatusUnknown { .. } => "status_unknown",
+            VerifyError::LogInclusionMissing => "log_inclusion_missing",
         }
     }
 }
