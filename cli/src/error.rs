@@ -25,6 +25,18 @@ pub(crate) enum CliError {
     Wallet(#[from] dojang_wallet::WalletError),
     #[error(transparent)]
     Verify(#[from] dojang_verifier::VerifyError),
+    #[error("{dir} already holds a root authority")]
+    AuthorityExists { dir: PathBuf },
+    #[error("{dir} holds no root authority (run `dojang trust --dir DIR init` first)")]
+    AuthorityNotInitialized { dir: PathBuf },
+    #[error("issuer `{did}` is not on the registry")]
+    IssuerNotListed { did: String },
+    #[error("issuer `{did}` is already on the registry")]
+    IssuerAlreadyListed { did: String },
+    #[error("this key is already listed for issuer `{did}`")]
+    KeyAlreadyListed { did: String },
+    #[error("relying party `{id}` is already on the registry")]
+    RelyingPartyAlreadyListed { id: String },
 }
 
 impl CliError {
@@ -38,6 +50,12 @@ impl CliError {
             CliError::Issuer(e) => e.code(),
             CliError::Wallet(e) => e.code(),
             CliError::Verify(e) => e.code(),
+            CliError::AuthorityExists { .. } => "authority_exists",
+            CliError::AuthorityNotInitialized { .. } => "authority_not_initialized",
+            CliError::IssuerNotListed { .. } => "issuer_not_listed",
+            CliError::IssuerAlreadyListed { .. } => "issuer_already_listed",
+            CliError::KeyAlreadyListed { .. } => "key_already_listed",
+            CliError::RelyingPartyAlreadyListed { .. } => "relying_party_already_listed",
         }
     }
 

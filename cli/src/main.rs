@@ -42,6 +42,8 @@ enum Command {
     Wallet(wallet::WalletArgs),
     /// The whole story in one process, step by step: issue, hold, disclose, verify, reject.
     Demo(demo::DemoArgs),
+    /// The root authority: accredits issuers and relying parties, publishes the trust list.
+    Trust(commands::trust::TrustArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
         Command::Issuer(a) => issuer::run(a).map(|()| 0),
         Command::Wallet(a) => wallet::run(a).map(|()| 0),
         Command::Demo(a) => demo::run(a).map(|()| 0),
+        Command::Trust(a) => commands::trust::run(a).map(|()| 0),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -128,6 +128,29 @@ pub enum IssuerError {
         /// The person.
         person_id: String,
     },
+    /// No household with this id.
+    #[error("no household {household_id} in the register")]
+    HouseholdNotFound {
+        /// The id asked for (masked when it is not shaped like an id).
+        household_id: String,
+    },
+    /// A register event (move-in, marriage, birth, death) contradicts the register; nothing was
+    /// changed.
+    #[error("{event} refused for {id}: {reason}")]
+    EventRefused {
+        /// `move_in`, `marriage`, `birth` or `death`.
+        event: &'static str,
+        /// The person or household concerned (never an RRN or a name).
+        id: String,
+        /// The rule that is broken.
+        reason: &'static str,
+    },
+    /// A credential type (`vct`) this issuer does not build.
+    #[error("unknown credential type `{vct}`")]
+    UnknownCredentialType {
+        /// The `vct` asked for (at most 64 characters of it).
+        vct: String,
+    },
     /// The credential built from the register is inconsistent, or an argument (document number)
     /// is malformed.
     #[error("credential refused: {source}")]
@@ -163,6 +186,59 @@ pub enum IssuerError {
         /// Seconds since the epoch.
         at: i64,
     },
+    /// No status list with this id.
+    #[error("no status list {list}")]
+    StatusListNotFound {
+        /// The list id asked for.
+        list: u32,
+    },
+    /// A status change names an index that was never allocated to a credential.
+    #[error("status list {list} has no allocated entry {idx}")]
+    StatusEntryUnknown {
+        /// The list id.
+        list: u32,
+        /// The index.
+        idx: u32,
+    },
+    /// A revoked credential cannot be suspended or reinstated: revocation is final.
+    #[error("status list {list} entry {idx} is revoked, and revocation is final")]
+    RevocationFinal {
+        /// The list id.
+        list: u32,
+        /// The index.
+        idx: u32,
+    },
+    /// Only valid, invalid (revoked) and suspended are ever written to a status list.
+    #[error("status value {value} is not one this issuer writes")]
+    StatusValueUnsupported {
+        /// The value asked for.
+        value: u8,
+    },
+    /// No free status list entry could be allocated.
+    #[error("cannot allocate a status list entry: {reason}")]
+    StatusAllocationFailed {
+        /// Why.
+        reason: &'static str,
+    },
+    /// The configured status list base URI is not an absolute URI.
+    #[error("the status list base URI is not an absolute URI")]
+    StatusBaseUriInvalid,
+    /// A log index at or beyond the tree size asked about.
+    #[error("log index {index} is not below the tree size {tree_size}")]
+    LogIndexOutOfRange {
+        /// The leaf index asked for.
+        index: u64,
+        /// The tree size.
+        tree_size: u64,
+    },
+    /// A tree size beyond the log's size (or an old size beyond the new one).
+    #[error("tree size {requested} is beyond the log's {size} entries")]
+    LogSizeOutOfRange {
+        /// The size asked for.
+        requested: u64,
+        /// The size available.
+        size: u64,
+    },
 }
 
 impl IssuerError {
@@ -184,11 +260,22 @@ impl IssuerError {
             IssuerError::NotResident { .. } => "person_not_resident",
             IssuerError::NoFamilyRegistration { .. } => "person_no_family_registration",
             IssuerError::PersonDeceased { .. } => "person_deceased",
+            IssuerError::HouseholdNotFound { .. } => "household_not_found",
+            IssuerError::EventRefused { .. } => "register_event_refused",
+            IssuerError::UnknownCredentialType { .. } => "credential_type_unknown",
             IssuerError::Credential { .. } => "credential_invalid",
             IssuerError::Signing { .. } => "signing_failed",
             IssuerError::KeyFile { .. } => "key_file",
             IssuerError::DuplicateDocumentNumber { .. } => "document_number_duplicate",
             IssuerError::InvalidTime { .. } => "invalid_time",
+            IssuerError::StatusListNotFound { .. } => "status_list_not_found",
+            IssuerError::StatusEntryUnknown { .. } => "status_entry_unknown",
+            IssuerError::RevocationFinal { .. } => "status_revocation_final",
+            IssuerError::StatusValueUnsupported { .. } => "status_value_unsupported",
+            IssuerError::StatusAllocationFailed { .. } => "status_allocation_failed",
+            IssuerError::StatusBaseUriInvalid => "status_base_uri_invalid",
+            IssuerError::LogIndexOutOfRange { .. } => "log_index_out_of_range",
+            IssuerError::LogSizeOutOfRange { .. } => "log_size_out_of_range",
         }
     }
 }

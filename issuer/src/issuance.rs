@@ -167,6 +167,10 @@ impl<S: IssuerSigner> Issuer<S> {
             expires_at: exp,
             jwt_sha256: base64_sha256(issued.jwt.as_bytes()),
             holder_thumbprint: holder.thumbprint(),
+            log_index: None,
+            status_uri: None,
+            status_idx: None,
+            covers: Vec::new(),
         };
         self.records.insert(&record)?;
         Ok(IssuedCredential {

@@ -14,18 +14,25 @@
 //! error or log line carries personal data.
 
 mod error;
+mod events;
 mod generator;
 mod issuance;
+mod log;
 mod records;
 mod register;
 mod signer;
+mod status;
 
 pub use error::IssuerError;
+pub use events::{apply_event, EventEffect, RegisterEvent, StaleSet};
 pub use generator::{generate, SYNTHETIC_REFERENCE_DATE};
 pub use issuance::{Certificate, IssuancePolicy, IssuedCredential, Issuer};
+pub use log::TransparencyLog;
 pub use records::{IssuanceRecord, Records};
 pub use register::{
     FamilyLinks, FamilyRelations, HouseholdEntry, ImportSummary, Marriage, MarriageLink,
-    MemberEntry, ParentChild, PersonEntry, Register, RegisterFile, ResidenceEntry, REGISTER_FORMAT,
+    MemberEntry, ParentChild, PersonEntry, PreparedReplace, Register, RegisterFile, ResidenceEntry,
+    REGISTER_FORMAT,
 };
 pub use signer::{read_private_jwk, write_private_jwk, FileSigner, IssuerSigner};
+pub use status::{ListMeta, StatusLists, StatusRef, LIST_SIZE, STATUS_BITS};

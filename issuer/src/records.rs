@@ -22,6 +22,19 @@ pub struct IssuanceRecord {
     pub jwt_sha256: String,
     /// The holder key's RFC 7638 thumbprint.
     pub holder_thumbprint: String,
+    /// The credential's leaf in the issuer's transparency log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_index: Option<u64>,
+    /// The status list the credential points to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_uri: Option<String>,
+    /// Its index in that list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_idx: Option<u64>,
+    /// Register ids of every person whose data the credential shows: a register event touching
+    /// one of them makes the credential stale.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub covers: Vec<String>,
 }
 
 /// The records tree.
@@ -37,6 +50,32 @@ impl Records {
             tree: db.open_tree("issuance.records")?,
             db: db.clone(),
         })
+    }
+
+    /// The records tree, for a transaction that spans several trees.
+    pub fn tree(&self) -> &sled::Tree {
+        &self.tree
+    }
+
+    /// Stores a record inside a transaction; aborts if its credential number is taken.
+    pub fn insert_tx(
+        tree: &sled::transaction::TransactionalTree,
+        record: &IssuanceRecord,
+    ) -> Result<(), sled::transaction::ConflictableTransactionError<IssuerError>> {
+        use sled::transaction::ConflictableTransactionError::Abort;
+        let bytes = serde_json::to_vec(record).map_err(|e| {
+            Abort(IssuerError::Corrupt {
+                what: "issuance record",
+                reason: e.to_string(),
+            })
+        })?;
+        if tree.get(record.document_number.as_bytes())?.is_some() {
+            return Err(Abort(IssuerError::DuplicateDocumentNumber {
+                number: record.document_number.clone(),
+            }));
+        }
+        tree.insert(record.document_number.as_bytes(), bytes)?;
+        Ok(())
     }
 
     /// Stores a record and flushes it to disk before returning.

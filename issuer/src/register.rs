@@ -13,4 +13,6 @@ pub use file::{
     FamilyLinks, FamilyRelations, HouseholdEntry, ImportSummary, Marriage, MarriageLink,
     MemberEntry, ParentChild, PersonEntry, RegisterFile, ResidenceEntry, REGISTER_FORMAT,
 };
-pub use store::Register;
+pub use store::{PreparedReplace, Register};
+
+pub(crate) use file::{is_register_id, shown_id};

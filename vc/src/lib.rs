@@ -24,10 +24,14 @@ mod issue;
 mod json;
 pub mod jws;
 pub mod key_binding;
+pub mod log;
+pub mod merkle;
 pub mod present;
 pub mod process;
 mod sd_jwt;
 pub mod sd_jwt_vc;
+pub mod status_list;
+pub mod trust_list;
 
 pub use budget::Budget;
 pub use disclosure::Disclosure;

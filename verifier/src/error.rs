@@ -56,6 +56,18 @@ pub enum VerifyError {
         /// Why (missing list, stale list, unknown status value).
         reason: String,
     },
+    /// The status list the verifier holds for the credential's URI was signed by another issuer
+    /// than the credential's: it says nothing about this credential.
+    #[error("the status list is issued by `{found}`, the credential by `{expected}`")]
+    StatusListWrongIssuer {
+        /// The credential's `iss`.
+        expected: String,
+        /// The status list token's `iss`.
+        found: String,
+    },
+    /// The policy requires a status reference and the credential has none.
+    #[error("the credential has no status reference, and the policy requires one")]
+    StatusMissing,
     /// The policy requires a log inclusion proof and none was given.
     #[error("a log inclusion proof is required but none was given")]
     LogInclusionMissing,
@@ -74,7 +86,9 @@ impl VerifyError {
             VerifyError::Revoked { .. } => "revoked",
             VerifyError::Suspended { .. } => "suspended",
             VerifyError::StatusUnknown { .. } => "status_unknown",
+            VerifyError::StatusListWrongIssuer { .. } => "status_list_wrong_issuer",
             VerifyError::LogInclusionMissing => "log_inclusion_missing",
+            VerifyError::StatusMissing => "status_missing",
         }
     }
 }

@@ -3,7 +3,9 @@
 
 use dojang_vc::sd_jwt_vc::NON_DISCLOSABLE;
 
+use crate::provenance::ProvenanceEntry;
 use crate::report::Report;
+use crate::status::{self, StatusChecked, StatusListCache};
 use crate::trust::IssuerTrust;
 use crate::verified::{Presentation, Verified};
 use crate::{binding, disclosures, header, parse, signature, validity};
@@ -17,6 +19,8 @@ pub struct Outcome {
     pub result: Result<Verified<Presentation>, VerifyError>,
     /// Every check made, in order.
     pub report: Report,
+    /// The chain behind an accepted credential, root first (empty when rejected).
+    pub provenance: Vec<ProvenanceEntry>,
 }
 
 /// Everything one verification depends on, explicitly (CONVENTIONS 2): no ambient clock, no
@@ -30,6 +34,9 @@ pub struct Inputs<'a> {
     pub challenge: Option<&'a Challenge>,
     /// Where single-use nonces are spent; `None` when the caller checks replay itself.
     pub nonces: Option<&'a dyn NonceStore>,
+    /// Verified status lists. `None` is an empty cache: a credential with a `status` reference
+    /// then gets "cannot decide" (`status_unknown`), never "valid".
+    pub status: Option<&'a StatusListCache>,
     /// The verifier's clock, seconds since the epoch.
     pub now: i64,
 }
@@ -42,12 +49,21 @@ pub struct Inputs<'a> {
 /// 4. the issuer signature;
 /// 5. validity: `exp`, `nbf`, `iat`, freshness, accepted types;
 /// 6. Disclosures, RFC 9901 §7.1;
-/// 7. holder binding, RFC 9901 §7.3;
-/// 8. the nonce is spent (single use).
+/// 7. status: revoked, suspended, or cannot decide;
+/// 8. holder binding, RFC 9901 §7.3;
+/// 9. the nonce is spent (single use).
 pub fn verify(input: &str, inputs: &Inputs<'_>) -> Outcome {
     let mut report = Report::default();
-    let result = run(input, inputs, &mut report);
-    Outcome { result, report }
+    let mut provenance = Vec::new();
+    let result = run(input, inputs, &mut report, &mut provenance);
+    if result.is_err() {
+        provenance.clear();
+    }
+    Outcome {
+        result,
+        report,
+        provenance,
+    }
 }
 
 /// Records a step's outcome and passes it on.
@@ -68,6 +84,7 @@ fn run(
     input: &str,
     inputs: &Inputs<'_>,
     report: &mut Report,
+    provenance: &mut Vec<ProvenanceEntry>,
 ) -> Result<Verified<Presentation>, VerifyError> {
     let policy = inputs.policy;
     let sd = step(
@@ -111,6 +128,31 @@ fn run(
         disclosures::process_disclosures(&sd, &payload, policy),
         |p| format!("{} disclosure(s) matched, none unreferenced", p.nodes.len()),
     )?;
+    let empty = StatusListCache::new();
+    let status = step(
+        report,
+        "status",
+        status::check(
+            &payload,
+            &claimed.iss,
+            inputs.status.unwrap_or(&empty),
+            policy.status_max_age_seconds,
+            inputs.now,
+        )
+        .and_then(|s| match s {
+            StatusChecked::NotApplicable if policy.require_status => {
+                Err(VerifyError::StatusMissing)
+            }
+            other => Ok(other),
+        }),
+        |s| match s {
+            StatusChecked::NotApplicable => "no status reference; not checked".to_owned(),
+            StatusChecked::Valid { uri, idx, list_iat } => format!(
+                "valid in {uri} at index {idx}, as of {}",
+                validity::rfc3339(*list_iat)
+            ),
+        },
+    )?;
     let key_binding = step(
         report,
         "key_binding",
@@ -129,6 +171,37 @@ fn run(
             |_| "nonce issued by this verifier, now spent".to_owned(),
         )?;
     }
+    *provenance = inputs.trust.provenance(
+        &claimed.iss,
+        claimed.kid.as_deref(),
+        &claimed.vct,
+        validity.iat,
+    );
+    provenance.push(ProvenanceEntry {
+        step: "credential",
+        detail: format!(
+            "{} issued by {}; {}",
+            claimed.vct,
+            claimed.iss,
+            validity::describe(&validity)
+        ),
+        data: serde_json::json!({
+            "vct": claimed.vct, "iss": claimed.iss, "kid": claimed.kid,
+            "iat": validity.iat, "exp": validity.exp,
+        }),
+    });
+    provenance.push(ProvenanceEntry {
+        step: "status",
+        detail: match &status {
+            StatusChecked::NotApplicable => "the credential has no status reference".to_owned(),
+            StatusChecked::Valid { uri, idx, list_iat } => format!(
+                "valid in {uri} at index {idx}, list issued {}, checked at {}",
+                validity::rfc3339(*list_iat),
+                validity::rfc3339(inputs.now)
+            ),
+        },
+        data: serde_json::json!({ "result": status, "checked_at": inputs.now }),
+    });
     let disclosed = disclosures::disclosed_paths(&processed);
     let mut claims = processed.claims;
     claims.retain(|k, _| !NON_DISCLOSABLE.contains(&k.as_str()));

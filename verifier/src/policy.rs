@@ -19,6 +19,12 @@ pub struct Policy {
     pub max_credential_age_days: Option<i64>,
     /// Credential types accepted. Empty: any.
     pub accepted_vcts: Vec<String>,
+    /// How old a status list may be (now − its `iat`), seconds, before the answer is "cannot
+    /// decide". Default one day: an issuer publishes more often than that.
+    pub status_max_age_seconds: Option<i64>,
+    /// Refuse credentials that carry no `status` reference at all (an issuer that cannot
+    /// revoke). Off by default so that plain SD-JWT VCs from other issuers still verify.
+    pub require_status: bool,
     /// Resource limits for untrusted input.
     pub budget: Budget,
 }
@@ -32,6 +38,8 @@ impl Default for Policy {
             kb_max_age_seconds: 300,
             max_credential_age_days: None,
             accepted_vcts: Vec::new(),
+            status_max_age_seconds: Some(86_400),
+            require_status: false,
             budget: Budget::default(),
         }
     }

@@ -9,6 +9,8 @@ use std::collections::BTreeSet;
 use dojang_did::{Did, DidUrl, OfflineResolver, Resolver};
 use dojang_vc::{VcError, VerificationKey};
 
+use crate::provenance::ProvenanceEntry;
+
 /// Where the verifier's trust in issuers comes from. A trust list signed by the ministry
 /// implements this too (accreditation per `vct`, keys with validity windows).
 pub trait IssuerTrust {
@@ -22,8 +24,25 @@ pub trait IssuerTrust {
         iat: i64,
     ) -> Result<VerificationKey, VcError>;
 
+    /// The key for a token `iss` signs that is not a credential (a status list, a log
+    /// checkpoint), named by `kid` and valid at `at`.
+    fn token_key(&self, iss: &str, kid: Option<&str>, at: i64) -> Result<VerificationKey, VcError>;
+
     /// A one-line description for the report (what was trusted, and why).
     fn describe(&self, iss: &str) -> String;
+
+    /// The chain of trust behind `iss`'s key for a credential of type `vct` signed at `iat`
+    /// with `kid`, root first (root → trust list → issuer → key). A source with no chain to
+    /// show, such as [`TrustedIssuers`], returns none.
+    fn provenance(
+        &self,
+        _iss: &str,
+        _kid: Option<&str>,
+        _vct: &str,
+        _iat: i64,
+    ) -> Vec<ProvenanceEntry> {
+        Vec::new()
+    }
 }
 
 /// A fixed set of trusted issuer DIDs (`dojang verify --trust-issuer DID`), accredited for every
@@ -76,6 +95,10 @@ impl IssuerTrust for TrustedIssuers {
             .resolve_assertion_key(&url)
             .map_err(|e| unknown(e.to_string()))?;
         Ok(VerificationKey::Ed25519(key))
+    }
+
+    fn token_key(&self, iss: &str, kid: Option<&str>, at: i64) -> Result<VerificationKey, VcError> {
+        self.issuer_key(iss, kid, "", at)
     }
 
     fn describe(&self, iss: &str) -> String {

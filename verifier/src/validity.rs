@@ -38,7 +38,7 @@ pub(crate) fn describe(v: &Validity) -> String {
     format!("iat {}, {exp}", rfc3339(v.iat))
 }
 
-fn rfc3339(t: i64) -> String {
+pub(crate) fn rfc3339(t: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(t)
         .ok()
         .and_then(|d| {

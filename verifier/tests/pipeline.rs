@@ -94,6 +94,7 @@ fn run_with(w: &World, input: &str, policy: &Policy, nonces: Option<&dyn NonceSt
             policy,
             challenge: Some(&challenge),
             nonces,
+            status: None,
             now: NOW,
         },
     )
@@ -158,7 +159,7 @@ fn discloses_only_what_was_chosen_did_key_and_did_jwk() {
         assert!(!v.claims.contains_key("rrn"));
         assert!(!v.claims.contains_key("age_over_19"));
         assert!(out.report.checks().iter().all(|c| c.ok));
-        assert_eq!(out.report.checks().len(), 7);
+        assert_eq!(out.report.checks().len(), 8);
     }
 }
 
@@ -554,4 +555,188 @@ fn report_names_the_failing_step() {
     // No claim value appears in the report.
     let text = serde_json::to_string(&out.report).unwrap();
     assert!(!text.contains("김민준") && !text.contains("900101"));
+}
+
+mod status {
+    use super::*;
+    use dojang_vc::status_list::{sign_token, StatusList};
+    use dojang_vc::{Algorithm, Budget, VerificationKey};
+    use dojang_verifier::StatusListCache;
+
+    const URI: &str = "https://jongno.example/status/0";
+
+    fn issue_with_status(w: &World, idx: u64) -> String {
+        let claims = claims();
+        let status = json!({"status_list": {"idx": idx, "uri": URI}});
+        issue_vc(
+            &VcIssuance {
+                issuer: &w.did,
+                kid: &w.kid,
+                vct: VCT,
+                holder: Some(&w.holder.public()),
+                iat: NOW - 100,
+                exp: Some(NOW + 1000),
+                status: Some(&status),
+                claims: &claims,
+                always_visible: &[],
+                options: IssueOptions::default(),
+            },
+            w.issuer.signing_key(),
+        )
+        .unwrap()
+        .to_compact()
+    }
+
+    fn cache(signer: &World, iat: i64, entries: &[(u64, u8)]) -> StatusListCache {
+        let mut list = StatusList::new(2, 1024).unwrap();
+        for (i, v) in entries {
+            list.set(*i, *v).unwrap();
+        }
+        let token = sign_token(
+            &signer.did,
+            &signer.kid,
+            URI,
+            iat,
+            iat + 7 * 86_400,
+            3600,
+            &list,
+            signer.issuer.signing_key(),
+        )
+        .unwrap();
+        let mut cache = StatusListCache::new();
+        cache
+            .insert_token(
+                &token,
+                &VerificationKey::Ed25519(signer.issuer.public()),
+                &[Algorithm::EdDSA],
+                NOW,
+                &Budget::default(),
+            )
+            .unwrap();
+        cache
+    }
+
+    fn run_status(
+        w: &World,
+        input: &str,
+        cache: Option<&StatusListCache>,
+        policy: &Policy,
+    ) -> Outcome {
+        let mut trust = TrustedIssuers::new();
+        trust.trust(&w.did).unwrap();
+        let challenge = Challenge {
+            aud: AUD.into(),
+            nonce: NONCE.into(),
+        };
+        verify(
+            input,
+            &Inputs {
+                trust: &trust,
+                policy,
+                challenge: Some(&challenge),
+                nonces: None,
+                status: cache,
+                now: NOW,
+            },
+        )
+    }
+
+    #[test]
+    fn valid_revoked_suspended_reinstated() {
+        let w = world(DidMethod::Key);
+        let p = present_paths(&w, &issue_with_status(&w, 7), &["name"]);
+        let policy = Policy::default();
+        let ok = run_status(
+            &w,
+            &p,
+            Some(&cache(&w, NOW - 60, &[(6, 1), (8, 2)])),
+            &policy,
+        );
+        assert_eq!(code(&ok), "verified");
+        assert_eq!(
+            ok.provenance.iter().map(|e| e.step).collect::<Vec<_>>(),
+            ["credential", "status"]
+        );
+        assert_eq!(
+            code(&run_status(
+                &w,
+                &p,
+                Some(&cache(&w, NOW - 60, &[(7, 1)])),
+                &policy
+            )),
+            "revoked"
+        );
+        assert_eq!(
+            code(&run_status(
+                &w,
+                &p,
+                Some(&cache(&w, NOW - 60, &[(7, 2)])),
+                &policy
+            )),
+            "suspended"
+        );
+        // Reinstated: a newer list shows it valid again.
+        assert_eq!(
+            code(&run_status(
+                &w,
+                &p,
+                Some(&cache(&w, NOW - 30, &[(7, 0)])),
+                &policy
+            )),
+            "verified"
+        );
+        assert_eq!(
+            code(&run_status(
+                &w,
+                &p,
+                Some(&cache(&w, NOW - 60, &[(7, 3)])),
+                &policy
+            )),
+            "status_unknown"
+        );
+    }
+
+    #[test]
+    fn missing_stale_foreign_and_out_of_range_lists() {
+        let w = world(DidMethod::Key);
+        let p = present_paths(&w, &issue_with_status(&w, 7), &["name"]);
+        let policy = Policy::default();
+        assert_eq!(code(&run_status(&w, &p, None, &policy)), "status_unknown");
+        let stale = cache(&w, NOW - 2 * 86_400 + 100, &[]);
+        assert_eq!(
+            code(&run_status(&w, &p, Some(&stale), &policy)),
+            "status_unknown"
+        );
+        let other = world(DidMethod::Key);
+        assert_eq!(
+            code(&run_status(
+                &w,
+                &p,
+                Some(&cache(&other, NOW - 60, &[])),
+                &policy
+            )),
+            "status_list_wrong_issuer"
+        );
+        let far = present_paths(&w, &issue_with_status(&w, 5000), &["name"]);
+        assert_eq!(
+            code(&run_status(
+                &w,
+                &far,
+                Some(&cache(&w, NOW - 60, &[])),
+                &policy
+            )),
+            "status_index_out_of_range"
+        );
+        // A credential without a status reference, under a policy that demands one.
+        let plain = present_paths(&w, &issue(&w, NOW - 100, NOW + 1000), &["name"]);
+        let strict = Policy {
+            require_status: true,
+            ..Policy::default()
+        };
+        assert_eq!(
+            code(&run_status(&w, &plain, None, &strict)),
+            "status_missing"
+        );
+        assert_eq!(code(&run_status(&w, &plain, None, &policy)), "verified");
+    }
 }

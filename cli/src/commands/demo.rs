@@ -220,6 +220,7 @@ fn story(root: &Path, args: &DemoArgs) -> Result<(), CliError> {
                 policy: &policy,
                 challenge: Some(challenge),
                 nonces: Some(&nonces as &dyn NonceStore),
+                status: None,
                 now: now(),
             },
         )

@@ -5,5 +5,6 @@ pub(crate) mod issue;
 pub(crate) mod issuer;
 pub(crate) mod key;
 pub(crate) mod present;
+pub(crate) mod trust;
 pub(crate) mod verify;
 pub(crate) mod wallet;

@@ -1,11 +1,15 @@
 //! `dojang verify`: the verifier's pipeline on one presentation, printed as one JSON object.
 
 use std::io::Read as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
+use dojang_vc::trust_list::verify_trust_list;
 use dojang_vc::Algorithm;
-use dojang_verifier::{verify, Challenge, Inputs, Outcome, Policy, TrustedIssuers};
+use dojang_verifier::{
+    verify, Challenge, Inputs, IssuerTrust, Outcome, Policy, SeenSequence, StatusListCache,
+    TrustListTrust, TrustedIssuers,
+};
 use serde_json::{json, Value};
 
 use crate::error::{read_file, CliError};
@@ -13,9 +17,33 @@ use crate::time::{now, parse_rfc3339};
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
-    /// A DID whose credentials are accepted (repeatable). With none, every issuer is untrusted.
-    #[arg(long = "trust-issuer", value_name = "DID")]
+    /// A DID whose credentials are accepted (repeatable), for simple use and interop. With
+    /// neither this nor --trust-list, every issuer is untrusted.
+    #[arg(
+        long = "trust-issuer",
+        value_name = "DID",
+        conflicts_with = "trust_list"
+    )]
     trust_issuer: Vec<String>,
+    /// The ministry's root public key (JWK), pinned like a TLS root.
+    #[arg(long, requires = "trust_list")]
+    root_key: Option<PathBuf>,
+    /// The trust list (a JWT signed by the root): accredited issuers, their keys and types.
+    #[arg(long, requires = "root_key")]
+    trust_list: Option<PathBuf>,
+    /// A file remembering the newest trust-list sequence seen, so that an older list is refused
+    /// (rollback). Updated when a newer list is accepted.
+    #[arg(long, requires = "trust_list")]
+    trust_state: Option<PathBuf>,
+    /// A Status List Token (repeatable), signed by the credential's issuer.
+    #[arg(long = "status-list", value_name = "FILE")]
+    status_list: Vec<PathBuf>,
+    /// How old a status list may be, in seconds, before the status is "cannot decide".
+    #[arg(long, default_value_t = 86_400)]
+    status_max_age: i64,
+    /// Refuse credentials that carry no status reference.
+    #[arg(long)]
+    require_status: bool,
     /// The verifier's identifier, which the KB-JWT's `aud` must equal.
     #[arg(long, requires = "nonce", conflicts_with = "no_kb")]
     aud: Option<String>,
@@ -59,22 +87,51 @@ pub(crate) fn run(args: VerifyArgs) -> Result<u8, CliError> {
             "give --aud and --nonce to check holder binding, or --no-kb to skip it".into(),
         ));
     }
-    let mut trust = TrustedIssuers::new();
-    for did in &args.trust_issuer {
-        trust
-            .trust(did)
-            .map_err(|e| CliError::Usage(format!("--trust-issuer {did}: {e}")))?;
-    }
     let now = match &args.now {
         Some(t) => parse_rfc3339(t)?,
         None => now(),
     };
+    let policy_budget = dojang_vc::Budget::default();
+    // Trust comes first: a trust list that fails is a rejection of its own, reported as such.
+    let trust: Box<dyn IssuerTrust> = match (&args.trust_list, &args.root_key) {
+        (Some(list), Some(root)) => {
+            match load_trust_list(list, root, args.trust_state.as_deref(), now) {
+                Ok(t) => Box::new(t),
+                Err(CliError::Vc(e)) => return Ok(reject_early("trust_list", &e)),
+                Err(e) => return Err(e),
+            }
+        }
+        _ => {
+            let mut trust = TrustedIssuers::new();
+            for did in &args.trust_issuer {
+                trust
+                    .trust(did)
+                    .map_err(|e| CliError::Usage(format!("--trust-issuer {did}: {e}")))?;
+            }
+            Box::new(trust)
+        }
+    };
+    let mut status = StatusListCache::new();
+    for file in &args.status_list {
+        let token = read_file(file)?;
+        if let Err(e) = status.insert_trusted(
+            token.trim(),
+            trust.as_ref(),
+            &[Algorithm::EdDSA],
+            now,
+            &policy_budget,
+        ) {
+            return Ok(reject_early("status_list", &e));
+        }
+    }
     let policy = Policy {
         allowed_algorithms: vec![Algorithm::EdDSA],
         require_key_binding: !args.no_kb,
         kb_max_age_seconds: args.kb_max_age,
         max_credential_age_days: args.max_age_days,
         accepted_vcts: args.accept_vct,
+        status_max_age_seconds: Some(args.status_max_age),
+        require_status: args.require_status,
         ..Policy::default()
     };
     let challenge = args
@@ -84,10 +141,11 @@ pub(crate) fn run(args: VerifyArgs) -> Result<u8, CliError> {
     let outcome = verify(
         input.trim(),
         &Inputs {
-            trust: &trust,
+            trust: trust.as_ref(),
             policy: &policy,
             challenge: challenge.as_ref(),
             nonces: None,
+            status: Some(&status),
             now,
         },
     );
@@ -96,9 +154,10 @@ pub(crate) fn run(args: VerifyArgs) -> Result<u8, CliError> {
     Ok(if verified { 0 } else { 1 })
 }
 
-/// The CLI contract: `{"verified","vct","issuer","claims","checks","error"}`.
+/// The CLI contract: `{"verified","vct","issuer","claims","checks","provenance","error"}`.
 pub(crate) fn outcome_json(outcome: &Outcome) -> Value {
     let checks = serde_json::to_value(outcome.report.checks()).unwrap_or(Value::Null);
+    let provenance = serde_json::to_value(&outcome.provenance).unwrap_or(Value::Null);
     match &outcome.result {
         Ok(p) => json!({
             "verified": true,
@@ -107,15 +166,61 @@ pub(crate) fn outcome_json(outcome: &Outcome) -> Value {
             "claims": p.claims,
             "disclosed": p.disclosed,
             "checks": checks,
+            "provenance": provenance,
             "error": null,
         }),
-        Err(e) => json!({
-            "verified": false,
-            "vct": null,
-            "issuer": null,
-            "claims": {},
-            "checks": checks,
-            "error": { "code": e.code(), "message": e.to_string() },
-        }),
+        Err(e) => rejected(checks, e.code(), &e.to_string()),
     }
+}
+
+fn rejected(checks: Value, code: &str, message: &str) -> Value {
+    json!({
+        "verified": false,
+        "vct": null,
+        "issuer": null,
+        "claims": {},
+        "checks": checks,
+        "provenance": [],
+        "error": { "code": code, "message": message },
+    })
+}
+
+/// A rejection before the presentation is looked at (the trust list or a status list failed).
+fn reject_early(step: &str, e: &dojang_vc::VcError) -> u8 {
+    let checks = json!([{ "step": step, "ok": false, "detail": format!("{}: {e}", e.code()) }]);
+    println!("{}", rejected(checks, e.code(), &e.to_string()));
+    1
+}
+
+/// Verifies the trust list against the pinned root, refusing a rollback below the newest
+/// sequence recorded in `state`, and records this one.
+fn load_trust_list(
+    list: &Path,
+    root: &Path,
+    state: Option<&Path>,
+    now: i64,
+) -> Result<TrustListTrust, CliError> {
+    let root = super::key::load_public(root)?;
+    let token = read_file(list)?;
+    let seen = match state {
+        Some(path) => SeenSequence::load(path).map_err(|source| CliError::Io {
+            path: path.to_owned(),
+            source,
+        })?,
+        None => None,
+    };
+    let verified = verify_trust_list(
+        token.trim(),
+        &root,
+        now,
+        seen,
+        &dojang_vc::Budget::default(),
+    )?;
+    if let Some(path) = state {
+        SeenSequence::store(path, verified.seq()).map_err(|source| CliError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+    }
+    Ok(TrustListTrust::new(verified))
 }

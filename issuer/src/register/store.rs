@@ -10,15 +10,18 @@
 //! No RRN is a key: the index is keyed by a hash of it, so an officer's look-up by RRN does not
 //! need a scan, and the RRN never appears in a key (nor in any log: nothing here logs).
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use dojang_vc::credentials::Rrn;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, Transactional, TransactionalTree,
+};
 
 use super::file::{
-    shown_id, FamilyLinks, HouseholdEntry, ImportSummary, PersonEntry, RegisterFile,
+    shown_id, FamilyLinks, HouseholdEntry, ImportSummary, Marriage, ParentChild, PersonEntry,
+    RegisterFile,
 };
 use crate::IssuerError;
 
@@ -54,6 +57,65 @@ impl std::fmt::Debug for Register {
             .field("persons", &self.persons.len())
             .field("households", &self.households.len())
             .finish_non_exhaustive()
+    }
+}
+
+/// Everything a replacement of the register's content writes, computed by
+/// [`Register::prepare_replace`], so that the replacement can join a larger sled transaction
+/// (status lists, issuance records) with [`PreparedReplace::apply_tx`].
+pub struct PreparedReplace {
+    /// New entries per tree, in the order of [`Register::trees`].
+    writes: [Vec<(Vec<u8>, Vec<u8>)>; 4],
+    /// Keys present before and absent from the new content, per tree.
+    removals: [Vec<sled::IVec>; 4],
+    summary: ImportSummary,
+}
+
+/// Counts only: the values are personal data.
+impl std::fmt::Debug for PreparedReplace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedReplace")
+            .field("summary", &self.summary)
+            .field("writes", &self.writes.each_ref().map(Vec::len))
+            .field("removals", &self.removals.each_ref().map(Vec::len))
+            .finish()
+    }
+}
+
+impl PreparedReplace {
+    /// Writes the prepared content inside a transaction. `views` are the transactional views of
+    /// exactly the four register trees, in the order of [`Register::trees`] (when the transaction
+    /// spans more trees, pass the sub-slice of the register's views). Aborts with
+    /// `storage_corrupt` when `views` does not have four elements. sled may run a transaction
+    /// more than once; this writes the same content each time.
+    pub fn apply_tx(
+        &self,
+        views: &[TransactionalTree],
+    ) -> Result<(), ConflictableTransactionError<IssuerError>> {
+        if views.len() != self.writes.len() {
+            return Err(ConflictableTransactionError::Abort(IssuerError::Corrupt {
+                what: "register transaction",
+                reason: format!(
+                    "expected the {} register trees, got {} views",
+                    self.writes.len(),
+                    views.len()
+                ),
+            }));
+        }
+        for ((view, fresh), old) in views.iter().zip(&self.writes).zip(&self.removals) {
+            for key in old {
+                view.remove(key)?;
+            }
+            for (key, value) in fresh {
+                view.insert(key.as_slice(), value.as_slice())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// What the register holds once the replacement is applied.
+    pub fn summary(&self) -> ImportSummary {
+        self.summary
     }
 }
 
@@ -99,8 +161,30 @@ impl Register {
     /// transaction (a register extract is a full snapshot: persons, households and relations
     /// absent from it are removed), and flushes before returning.
     ///
-    /// Nothing is written when validation fails. One importer at a time is assumed.
+    /// Nothing is written when validation fails. One importer at a time is assumed. This is
+    /// [`Register::prepare_replace`] followed by [`PreparedReplace::apply_tx`] in a transaction
+    /// of its own over [`Register::trees`].
     pub fn import(&self, file: &RegisterFile) -> Result<ImportSummary, IssuerError> {
+        let prepared = self.prepare_replace(file)?;
+        self.trees()[..]
+            .transaction(|views| prepared.apply_tx(views))
+            .map_err(|e| match e {
+                TransactionError::Storage(source) => IssuerError::Storage { source },
+                TransactionError::Abort(error) => error,
+            })?;
+        self.db.flush()?;
+        Ok(prepared.summary())
+    }
+
+    /// Validates `file` ([`RegisterFile::validate`]'s rules) and computes everything that
+    /// replacing the register's content with it writes: every entry of the four trees, and every
+    /// key present now but absent from `file` (to be removed). Nothing is written: apply the result
+    /// with [`PreparedReplace::apply_tx`] inside a transaction over [`Register::trees`] (and, if
+    /// wanted, other trees of the same database), then flush.
+    ///
+    /// The keys to remove are read now, outside the transaction: the register must not change
+    /// between this call and the transaction (one writer at a time, as for [`Register::import`]).
+    pub fn prepare_replace(&self, file: &RegisterFile) -> Result<PreparedReplace, IssuerError> {
         let checked = file.check()?;
 
         let mut persons = Vec::with_capacity(file.persons.len());
@@ -131,52 +215,116 @@ impl Register {
             families.push((id.as_bytes().to_vec(), encode("family links", links)?));
         }
 
-        let writes = [
-            (&self.persons, persons),
-            (&self.households, households),
-            (&self.families, families),
-            (&self.rrn_index, index),
-        ];
-        let mut stale: Vec<Vec<sled::IVec>> = Vec::with_capacity(writes.len());
-        for (tree, fresh) in &writes {
+        // In the order of `trees()`.
+        let writes = [persons, households, families, index];
+        let mut removals: [Vec<sled::IVec>; 4] = Default::default();
+        for ((tree, fresh), old) in self.trees().into_iter().zip(&writes).zip(&mut removals) {
             let fresh: HashSet<&[u8]> = fresh.iter().map(|(key, _)| key.as_slice()).collect();
-            let mut old = Vec::new();
             for key in tree.iter().keys() {
                 let key = key?;
                 if !fresh.contains(key.as_ref()) {
                     old.push(key);
                 }
             }
-            stale.push(old);
         }
+        Ok(PreparedReplace {
+            writes,
+            removals,
+            summary: checked.summary,
+        })
+    }
 
-        (
+    /// The register's four trees, in the order [`PreparedReplace::apply_tx`] expects their
+    /// transactional views: persons, households, families, RRN index.
+    pub fn trees(&self) -> [&sled::Tree; 4] {
+        [
             &self.persons,
             &self.households,
             &self.families,
             &self.rrn_index,
-        )
-            .transaction(|(persons, households, families, index)| {
-                let views = [persons, households, families, index];
-                for ((view, (_, fresh)), old) in views.iter().zip(&writes).zip(&stale) {
-                    for key in old {
-                        view.remove(key)?;
-                    }
-                    for (key, value) in fresh {
-                        view.insert(key.as_slice(), value.as_slice())?;
-                    }
-                }
-                Ok::<(), ConflictableTransactionError<()>>(())
-            })
-            .map_err(|e| match e {
-                TransactionError::Storage(source) => IssuerError::Storage { source },
-                TransactionError::Abort(()) => IssuerError::Corrupt {
-                    what: "register import",
-                    reason: "transaction aborted".to_owned(),
-                },
+        ]
+    }
+
+    /// Rebuilds the full register file from the trees: persons in id order, households in id
+    /// order, `parent_child` ordered by child id then parent id, and each marriage once (its
+    /// spouses in id order) ordered by `married_on`, then the spouses' ids. For a register written
+    /// by [`Register::import`] the result validates and, up to that order, equals the imported
+    /// file. Ids are ordered as bytes, which for the zero-padded ids (`P000001`) is their numeric
+    /// order.
+    ///
+    /// Refuses (`storage_corrupt`) a store whose family links are not symmetric.
+    pub fn export(&self) -> Result<RegisterFile, IssuerError> {
+        let mut file = RegisterFile::empty();
+        file.persons.reserve(self.persons.len());
+        for value in self.persons.iter().values() {
+            let stored: StoredPerson =
+                serde_json::from_slice(&value?).map_err(|e| corrupt("person", &e))?;
+            file.persons.push(stored.person);
+        }
+        file.households.reserve(self.households.len());
+        for value in self.households.iter().values() {
+            let household: HouseholdEntry =
+                serde_json::from_slice(&value?).map_err(|e| corrupt("household", &e))?;
+            file.households.push(household);
+        }
+        // Each relation is stored from both sides: parent_child once from the child's, marriages
+        // once from the spouse whose id sorts first; the other sides must mirror them.
+        let mut from_parents: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut marriage_sides = 0usize;
+        for entry in self.families.iter() {
+            let (key, value) = entry?;
+            let id = String::from_utf8(key.to_vec()).map_err(|_| IssuerError::Corrupt {
+                what: "family links",
+                reason: "a person id is not UTF-8".to_owned(),
             })?;
-        self.db.flush()?;
-        Ok(checked.summary)
+            let links: FamilyLinks =
+                serde_json::from_slice(&value).map_err(|e| corrupt("family links", &e))?;
+            for parent in links.parents {
+                file.families.parent_child.push(ParentChild {
+                    parent,
+                    child: id.clone(),
+                });
+            }
+            for child in links.children {
+                from_parents.insert((child, id.clone()));
+            }
+            marriage_sides += links.marriages.len();
+            for marriage in links.marriages {
+                if id < marriage.spouse {
+                    file.families.marriages.push(Marriage {
+                        spouses: [id.clone(), marriage.spouse],
+                        married_on: marriage.married_on,
+                        divorced_on: marriage.divorced_on,
+                    });
+                }
+            }
+        }
+        let from_children: BTreeSet<(String, String)> = file
+            .families
+            .parent_child
+            .iter()
+            .map(|relation| (relation.child.clone(), relation.parent.clone()))
+            .collect();
+        if from_children != from_parents
+            || from_children.len() != file.families.parent_child.len()
+            || marriage_sides != 2 * file.families.marriages.len()
+        {
+            return Err(IssuerError::Corrupt {
+                what: "family links",
+                reason: "the two sides of a relation differ".to_owned(),
+            });
+        }
+        file.families
+            .parent_child
+            .sort_by(|a, b| (&a.child, &a.parent).cmp(&(&b.child, &b.parent)));
+        file.families.marriages.sort_by(|a, b| {
+            (a.married_on, &a.spouses, a.divorced_on).cmp(&(
+                b.married_on,
+                &b.spouses,
+                b.divorced_on,
+            ))
+        });
+        Ok(file)
     }
 
     /// The person with this register id.

@@ -1,0 +1,290 @@
+//! The issuance transparency log: every credential the issuer signs is appended as a
+//! [`LogLeaf`] (a hash of the issuer JWT, its type, time and status reference: no personal data)
+//! to an append-only Merkle log (RFC 9162 hashing), whose head the issuer signs as checkpoints.
+//!
+//! Storage, in the issuer's sled database:
+//! - `log.leaves`: leaf index (u64 big-endian) → the leaf's canonical bytes;
+//! - `log.meta`: `size` → the number of leaves (u64 big-endian);
+//! - `log.checkpoints`: tree size (u64 big-endian) → the checkpoint JWT signed at that size
+//!   (a later checkpoint of the same size replaces the earlier: both sign the same head).
+//!
+//! A leaf is appended in the same sled transaction as the issuance record and the status entry
+//! ([`TransparencyLog::append_tx`]), so the log and the records never disagree after a crash.
+//!
+//! Cost: the leaf hashes are cached in memory (32 bytes a leaf; the cache reads only the leaves
+//! appended since it last looked), and a tree head, an inclusion proof or a consistency proof
+//! hashes the tree once, `O(n)`: about 100,000 node hashes, some tens of milliseconds in a release
+//! build, for a log of 100,000 credentials.
+
+use std::sync::{Mutex, MutexGuard};
+
+use dojang_vc::log::{sign_checkpoint, Checkpoint, ConsistencyProof, InclusionProof, LogLeaf};
+use dojang_vc::merkle::{self, Hash};
+use ed25519_dalek::Signature;
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, Transactional, TransactionalTree,
+};
+
+use crate::IssuerError;
+
+const LEAVES_TREE: &str = "log.leaves";
+const META_TREE: &str = "log.meta";
+const CHECKPOINTS_TREE: &str = "log.checkpoints";
+const SIZE_KEY: &[u8] = b"size";
+
+/// The issuer's append-only log of issued credentials.
+pub struct TransparencyLog {
+    db: sled::Db,
+    leaves: sled::Tree,
+    meta: sled::Tree,
+    checkpoints: sled::Tree,
+    /// Leaf hashes of the first `len()` leaves, read from `leaves` as they are needed.
+    hashes: Mutex<Vec<Hash>>,
+}
+
+impl std::fmt::Debug for TransparencyLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransparencyLog").finish_non_exhaustive()
+    }
+}
+
+fn corrupt(reason: impl Into<String>) -> IssuerError {
+    IssuerError::Corrupt {
+        what: "transparency log",
+        reason: reason.into(),
+    }
+}
+
+fn decode_size(bytes: Option<&[u8]>) -> Result<u64, IssuerError> {
+    match bytes {
+        None => Ok(0),
+        Some(b) => <[u8; 8]>::try_from(b)
+            .map(u64::from_be_bytes)
+            .map_err(|_| corrupt("the log size is not 8 bytes")),
+    }
+}
+
+fn to_usize(n: u64, size: u64) -> Result<usize, IssuerError> {
+    usize::try_from(n).map_err(|_| IssuerError::LogSizeOutOfRange { requested: n, size })
+}
+
+impl TransparencyLog {
+    /// Opens (or creates) the log's trees in `db`.
+    pub fn open(db: &sled::Db) -> Result<Self, IssuerError> {
+        Ok(Self {
+            db: db.clone(),
+            leaves: db.open_tree(LEAVES_TREE)?,
+            meta: db.open_tree(META_TREE)?,
+            checkpoints: db.open_tree(CHECKPOINTS_TREE)?,
+            hashes: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The trees a transaction must span to append: `(leaves, meta)`, in the order
+    /// [`TransparencyLog::append_tx`] takes their transactional views.
+    pub fn trees(&self) -> (&sled::Tree, &sled::Tree) {
+        (&self.leaves, &self.meta)
+    }
+
+    /// Appends `leaf` inside a transaction over [`TransparencyLog::trees`] (and any other trees
+    /// of the same database) and returns its index, the log's size before it. The caller flushes
+    /// after the transaction commits.
+    pub fn append_tx(
+        leaves: &TransactionalTree,
+        meta: &TransactionalTree,
+        leaf: &LogLeaf,
+    ) -> Result<u64, ConflictableTransactionError<IssuerError>> {
+        use ConflictableTransactionError::Abort;
+        let size = decode_size(meta.get(SIZE_KEY)?.as_deref()).map_err(Abort)?;
+        let next = size
+            .checked_add(1)
+            .ok_or_else(|| Abort(corrupt("the log is full")))?;
+        let key = size.to_be_bytes();
+        if leaves.get(key)?.is_some() {
+            return Err(Abort(corrupt("a leaf exists beyond the recorded size")));
+        }
+        leaves.insert(&key, leaf.to_bytes())?;
+        meta.insert(SIZE_KEY, &next.to_be_bytes())?;
+        Ok(size)
+    }
+
+    /// Appends `leaf` in a transaction of its own and flushes before returning its index.
+    pub fn append(&self, leaf: &LogLeaf) -> Result<u64, IssuerError> {
+        let index = (&self.leaves, &self.meta)
+            .transaction(|(leaves, meta)| Self::append_tx(leaves, meta, leaf))
+            .map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(source) => IssuerError::Storage { source },
+            })?;
+        self.db.flush()?;
+        Ok(index)
+    }
+
+    /// The number of leaves.
+    pub fn size(&self) -> Result<u64, IssuerError> {
+        decode_size(self.meta.get(SIZE_KEY)?.as_deref())
+    }
+
+    /// The leaf at `index`, or `None` beyond the log's size.
+    pub fn leaf(&self, index: u64) -> Result<Option<LogLeaf>, IssuerError> {
+        if index >= self.size()? {
+            return Ok(None);
+        }
+        match self.leaves.get(index.to_be_bytes())? {
+            None => Err(corrupt("a leaf below the recorded size is missing")),
+            Some(bytes) => LogLeaf::from_bytes(&bytes)
+                .map(Some)
+                .map_err(|e| corrupt(format!("leaf {index}: {e}"))),
+        }
+    }
+
+    /// Every leaf, in index order.
+    pub fn leaves(&self) -> Result<Vec<LogLeaf>, IssuerError> {
+        let size = self.size()?;
+        let mut out = Vec::new();
+        for (expected, kv) in (0..size).zip(self.leaves.range(..size.to_be_bytes())) {
+            let (key, bytes) = kv?;
+            if key.as_ref() != expected.to_be_bytes() {
+                return Err(corrupt("the leaf indexes are not contiguous"));
+            }
+            out.push(
+                LogLeaf::from_bytes(&bytes)
+                    .map_err(|e| corrupt(format!("leaf {expected}: {e}")))?,
+            );
+        }
+        if out.len() as u64 != size {
+            return Err(corrupt("a leaf below the recorded size is missing"));
+        }
+        Ok(out)
+    }
+
+    /// The cached leaf hashes, holding at least the first `tree_size` (which must not exceed
+    /// the log's size).
+    fn hashes(&self, tree_size: u64) -> Result<MutexGuard<'_, Vec<Hash>>, IssuerError> {
+        let size = self.size()?;
+        if tree_size > size {
+            return Err(IssuerError::LogSizeOutOfRange {
+                requested: tree_size,
+                size,
+            });
+        }
+        // A poisoned lock only means another thread panicked while extending the cache; what it
+        // pushed were complete hashes of committed leaves, so the cache is still sound.
+        let mut cache = self.hashes.lock().unwrap_or_else(|e| e.into_inner());
+        let have = cache.len() as u64;
+        if have < tree_size {
+            let range = have.to_be_bytes()..tree_size.to_be_bytes();
+            for (expected, kv) in (have..tree_size).zip(self.leaves.range(range)) {
+                let (key, bytes) = kv?;
+                if key.as_ref() != expected.to_be_bytes() {
+                    return Err(corrupt("the leaf indexes are not contiguous"));
+                }
+                LogLeaf::from_bytes(&bytes)
+                    .map_err(|e| corrupt(format!("leaf {expected}: {e}")))?;
+                cache.push(merkle::leaf_hash(&bytes));
+            }
+            if (cache.len() as u64) < tree_size {
+                return Err(corrupt("a leaf below the recorded size is missing"));
+            }
+        }
+        Ok(cache)
+    }
+
+    /// The tree head of the first `tree_size` leaves (RFC 9162 §2.1.1).
+    pub fn root(&self, tree_size: u64) -> Result<Hash, IssuerError> {
+        let hashes = self.hashes(tree_size)?;
+        let n = to_usize(tree_size, hashes.len() as u64)?;
+        Ok(merkle::root(&hashes[..n]))
+    }
+
+    /// The inclusion proof of the leaf at `index` in the tree of the first `tree_size` leaves
+    /// (a size some checkpoint signed).
+    pub fn inclusion_proof(
+        &self,
+        index: u64,
+        tree_size: u64,
+    ) -> Result<InclusionProof, IssuerError> {
+        let hashes = self.hashes(tree_size)?;
+        if index >= tree_size {
+            return Err(IssuerError::LogIndexOutOfRange { index, tree_size });
+        }
+        let n = to_usize(tree_size, hashes.len() as u64)?;
+        let path = merkle::inclusion_proof(&hashes[..n], index)
+            .map_err(|_| IssuerError::LogIndexOutOfRange { index, tree_size })?;
+        Ok(InclusionProof::new(index, tree_size, &path))
+    }
+
+    /// The consistency proof between the trees of the first `old_size` and `new_size` leaves.
+    pub fn consistency_proof(
+        &self,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<ConsistencyProof, IssuerError> {
+        let hashes = self.hashes(new_size)?;
+        if old_size > new_size {
+            return Err(IssuerError::LogSizeOutOfRange {
+                requested: old_size,
+                size: new_size,
+            });
+        }
+        let n = to_usize(new_size, hashes.len() as u64)?;
+        let proof = merkle::consistency_proof(&hashes[..n], old_size).map_err(|_| {
+            IssuerError::LogSizeOutOfRange {
+                requested: old_size,
+                size: new_size,
+            }
+        })?;
+        Ok(ConsistencyProof::new(old_size, new_size, &proof))
+    }
+
+    /// Signs a checkpoint of the log as it is now (its size and head, at `now`) as issuer
+    /// `origin` with the key `kid` (a DID URL of `origin`), stores it, flushes, and returns the
+    /// checkpoint JWT.
+    pub fn checkpoint<S>(
+        &self,
+        origin: &str,
+        kid: &str,
+        signer: &S,
+        now: i64,
+    ) -> Result<String, IssuerError>
+    where
+        S: signature::Signer<Signature> + ?Sized,
+    {
+        let size = self.size()?;
+        let head = self.root(size)?;
+        let token = sign_checkpoint(&Checkpoint::new(origin, size, &head, now), kid, signer)?;
+        self.checkpoints
+            .insert(size.to_be_bytes(), token.as_bytes())?;
+        self.db.flush()?;
+        Ok(token)
+    }
+
+    /// Every stored checkpoint JWT, by tree size.
+    pub fn checkpoints(&self) -> Result<Vec<String>, IssuerError> {
+        self.checkpoints
+            .iter()
+            .values()
+            .map(|v| decode_token(&v?))
+            .collect()
+    }
+
+    /// The checkpoint of the largest tree signed so far.
+    pub fn latest_checkpoint(&self) -> Result<Option<String>, IssuerError> {
+        match self.checkpoints.last()? {
+            None => Ok(None),
+            Some((_, v)) => decode_token(&v).map(Some),
+        }
+    }
+
+    /// The checkpoint signed at `tree_size`, if any.
+    pub fn checkpoint_at(&self, tree_size: u64) -> Result<Option<String>, IssuerError> {
+        match self.checkpoints.get(tree_size.to_be_bytes())? {
+            None => Ok(None),
+            Some(v) => decode_token(&v).map(Some),
+        }
+    }
+}
+
+fn decode_token(bytes: &[u8]) -> Result<String, IssuerError> {
+    String::from_utf8(bytes.to_vec()).map_err(|_| corrupt("a checkpoint is not UTF-8"))
+}

@@ -1,0 +1,365 @@
+//! Merkle trees of an append-only log, hashed as RFC 9162 §2.1 defines (the same hashing as
+//! RFC 6962 Certificate Transparency).
+//!
+//! - a leaf hashes as `SHA-256(0x00 ‖ data)` ([`leaf_hash`]), an interior node as
+//!   `SHA-256(0x01 ‖ left ‖ right)` ([`node_hash`]): the prefixes keep a leaf from ever being
+//!   taken for a node (second-preimage resistance);
+//! - the tree head of `n` leaves splits at the largest power of two smaller than `n` (§2.1.1,
+//!   [`root`]); the empty tree's head is `SHA-256("")` ([`EMPTY_ROOT`]);
+//! - inclusion proofs are §2.1.3 ([`inclusion_proof`], [`verify_inclusion`]), consistency proofs
+//!   §2.1.4 ([`consistency_proof`], [`verify_consistency`]);
+//! - [`Frontier`] keeps the `O(log n)` hashes that an appending log needs for its current head.
+//!
+//! Everything here works on leaf *hashes*; what a leaf holds is [`crate::log::LogLeaf`]'s affair.
+//! Verification never panics, whatever the sizes, indexes and hashes it is given, and refuses
+//! proofs longer than [`Budget::max_proof_hashes`] before hashing anything.
+
+use sha2::{Digest as _, Sha256};
+
+use crate::{Budget, VcError};
+
+/// A SHA-256 output: a leaf hash, a node hash or a tree head.
+pub type Hash = [u8; 32];
+
+/// The head of the empty tree, `SHA-256("")` (RFC 9162 §2.1.1).
+pub const EMPTY_ROOT: Hash = [
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+    0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+];
+
+/// `SHA-256(0x00 ‖ data)`: the hash of a leaf holding `data` (RFC 9162 §2.1.1).
+pub fn leaf_hash(data: &[u8]) -> Hash {
+    let mut h = Sha256::new();
+    h.update([0x00]);
+    h.update(data);
+    h.finalize().into()
+}
+
+/// `SHA-256(0x01 ‖ left ‖ right)`: the hash of an interior node (RFC 9162 §2.1.1).
+pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
+    let mut h = Sha256::new();
+    h.update([0x01]);
+    h.update(left);
+    h.update(right);
+    h.finalize().into()
+}
+
+/// The largest power of two smaller than `n`, for `n >= 2` (RFC 9162 §2.1.1's `k`).
+fn split_point(n: usize) -> usize {
+    debug_assert!(n >= 2);
+    // n >= 2, so n - 1 >= 1 and the shift is at most usize::BITS - 1.
+    1usize << (usize::BITS - 1 - (n - 1).leading_zeros())
+}
+
+/// MTH(D[n]) over the leaf hashes `leaves` (RFC 9162 §2.1.1): the empty root for no leaves, the
+/// leaf hash itself for one, otherwise `node_hash(MTH(D[0:k]), MTH(D[k:n]))` with `k` the
+/// largest power of two smaller than `n`. Costs `n - 1` node hashes.
+pub fn root(leaves: &[Hash]) -> Hash {
+    match leaves {
+        [] => EMPTY_ROOT,
+        [one] => *one,
+        _ => {
+            let k = split_point(leaves.len());
+            node_hash(&root(&leaves[..k]), &root(&leaves[k..]))
+        }
+    }
+}
+
+fn proof_error(reason: &'static str) -> VcError {
+    VcError::LogProofInvalid { reason }
+}
+
+/// The audit path PATH(m, D[n]) of the leaf at `index` in the tree of the leaf hashes `leaves`
+/// (RFC 9162 §2.1.3.1), from the leaf's sibling up to the root's child. Costs `O(n)` hashes.
+///
+/// Fails if `index` is not below the number of leaves.
+pub fn inclusion_proof(leaves: &[Hash], index: u64) -> Result<Vec<Hash>, VcError> {
+    let m = usize::try_from(index)
+        .ok()
+        .filter(|m| *m < leaves.len())
+        .ok_or(proof_error("the leaf index is not below the tree size"))?;
+    // Walk down from the root; the recursion of §2.1.3.1 appends the sibling after the subpath,
+    // so the siblings met on the way down come out in reverse.
+    let (mut lo, mut hi) = (0usize, leaves.len());
+    let mut path = Vec::new();
+    while hi - lo > 1 {
+        let k = split_point(hi - lo);
+        if m < lo + k {
+            path.push(root(&leaves[lo + k..hi]));
+            hi = lo + k;
+        } else {
+            path.push(root(&leaves[lo..lo + k]));
+            lo += k;
+        }
+    }
+    path.reverse();
+    Ok(path)
+}
+
+/// The consistency proof PROOF(m, D[n]) between the tree of the first `old_size` leaves and the
+/// tree of all of `leaves` (RFC 9162 §2.1.4.1). Costs `O(n)` hashes.
+///
+/// The proof is empty when `old_size` is 0 or the whole tree: [`verify_consistency`] then checks
+/// the roots alone. Fails if `old_size` exceeds the number of leaves.
+pub fn consistency_proof(leaves: &[Hash], old_size: u64) -> Result<Vec<Hash>, VcError> {
+    let mut m = usize::try_from(old_size)
+        .ok()
+        .filter(|m| *m <= leaves.len())
+        .ok_or(proof_error("the old tree is larger than the new one"))?;
+    let mut proof = Vec::new();
+    if m == 0 || m == leaves.len() {
+        return Ok(proof);
+    }
+    // SUBPROOF(m, D[lo:hi], b), unrolled: `b` says whether the old tree's root is this subtree's
+    // own left edge (known to the verifier) or must be given.
+    let (mut lo, mut hi, mut b) = (0usize, leaves.len(), true);
+    loop {
+        if m == hi - lo {
+            if !b {
+                proof.push(root(&leaves[lo..hi]));
+            }
+            break;
+        }
+        let k = split_point(hi - lo);
+        if m <= k {
+            proof.push(root(&leaves[lo + k..hi]));
+            hi = lo + k;
+        } else {
+            proof.push(root(&leaves[lo..lo + k]));
+            lo += k;
+            m -= k;
+            b = false;
+        }
+    }
+    proof.reverse();
+    Ok(proof)
+}
+
+fn check_proof_len(proof: &[Hash]) -> Result<(), VcError> {
+    Budget::check(
+        "proof_hashes",
+        Budget::default().max_proof_hashes,
+        proof.len(),
+    )
+}
+
+/// Checks that `leaf` (a leaf hash) is at `index` in the tree of `tree_size` leaves whose head is
+/// `root`, with the audit path `proof` (RFC 9162 §2.1.3.2, step by step).
+pub fn verify_inclusion(
+    leaf: &Hash,
+    index: u64,
+    tree_size: u64,
+    proof: &[Hash],
+    root: &Hash,
+) -> Result<(), VcError> {
+    check_proof_len(proof)?;
+    // 1. The index must lie inside the tree.
+    if index >= tree_size {
+        return Err(proof_error("the leaf index is not below the tree size"));
+    }
+    // 2.–3.
+    let (mut fnode, mut snode) = (index, tree_size - 1);
+    let mut r = *leaf;
+    // 4.
+    for p in proof {
+        // 4a. A path longer than the tree is tall.
+        if snode == 0 {
+            return Err(proof_error(
+                "the inclusion proof is too long for the tree size",
+            ));
+        }
+        // 4b.
+        if fnode & 1 == 1 || fnode == snode {
+            r = node_hash(p, &r);
+            if fnode & 1 == 0 {
+                while fnode & 1 == 0 && fnode != 0 {
+                    fnode >>= 1;
+                    snode >>= 1;
+                }
+            }
+        } else {
+            r = node_hash(&r, p);
+        }
+        // 4c.
+        fnode >>= 1;
+        snode >>= 1;
+    }
+    // 5.
+    if snode != 0 {
+        return Err(proof_error(
+            "the inclusion proof is too short for the tree size",
+        ));
+    }
+    if r != *root {
+        return Err(proof_error(
+            "the inclusion proof does not lead to the tree head",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that the tree of `new_size` leaves with head `new_root` extends the tree of `old_size`
+/// leaves with head `old_root`, with the consistency proof `proof` (RFC 9162 §2.1.4.2).
+///
+/// Beyond the RFC's algorithm, which covers `0 < old_size < new_size`:
+/// - `old_size > new_size` fails: a log never shrinks;
+/// - `old_size == new_size` needs an empty proof and equal heads;
+/// - `old_size == 0` needs an empty proof and `old_root` equal to [`EMPTY_ROOT`]; any tree
+///   extends the empty one.
+pub fn verify_consistency(
+    old_size: u64,
+    new_size: u64,
+    old_root: &Hash,
+    new_root: &Hash,
+    proof: &[Hash],
+) -> Result<(), VcError> {
+    check_proof_len(proof)?;
+    if old_size > new_size {
+        return Err(proof_error("the old tree is larger than the new one"));
+    }
+    if old_size == new_size {
+        if !proof.is_empty() {
+            return Err(proof_error(
+                "a consistency proof between equal tree sizes must be empty",
+            ));
+        }
+        if old_root != new_root {
+            return Err(proof_error("two tree heads of the same size differ"));
+        }
+        return Ok(());
+    }
+    if old_size == 0 {
+        if !proof.is_empty() {
+            return Err(proof_error(
+                "a consistency proof from the empty tree must be empty",
+            ));
+        }
+        if *old_root != EMPTY_ROOT {
+            return Err(proof_error(
+                "the head of the empty tree is not SHA-256 of nothing",
+            ));
+        }
+        return Ok(());
+    }
+    // 0 < old_size < new_size from here.
+    // 1.
+    if proof.is_empty() {
+        return Err(proof_error("the consistency proof is empty"));
+    }
+    // 2. A complete old tree is its own first node: the verifier knows it already.
+    let mut path: Vec<&Hash> = Vec::with_capacity(proof.len() + 1);
+    if old_size.is_power_of_two() {
+        path.push(old_root);
+    }
+    path.extend(proof);
+    // 3.
+    let (mut fnode, mut snode) = (old_size - 1, new_size - 1);
+    // 4.
+    while fnode & 1 == 1 {
+        fnode >>= 1;
+        snode >>= 1;
+    }
+    // 5.
+    let Some((first, rest)) = path.split_first() else {
+        return Err(proof_error("the consistency proof is empty"));
+    };
+    let (mut fr, mut sr) = (**first, **first);
+    // 6.
+    for c in rest {
+        if snode == 0 {
+            return Err(proof_error(
+                "the consistency proof is too long for the tree sizes",
+            ));
+        }
+        if fnode & 1 == 1 || fnode == snode {
+            fr = node_hash(c, &fr);
+            sr = node_hash(c, &sr);
+            if fnode & 1 == 0 {
+                while fnode & 1 == 0 && fnode != 0 {
+                    fnode >>= 1;
+                    snode >>= 1;
+                }
+            }
+        } else {
+            sr = node_hash(&sr, c);
+        }
+        fnode >>= 1;
+        snode >>= 1;
+    }
+    // 7.
+    if snode != 0 {
+        return Err(proof_error(
+            "the consistency proof is too short for the tree sizes",
+        ));
+    }
+    if fr != *old_root {
+        return Err(proof_error(
+            "the consistency proof does not lead to the old tree head",
+        ));
+    }
+    if sr != *new_root {
+        return Err(proof_error(
+            "the consistency proof does not lead to the new tree head",
+        ));
+    }
+    Ok(())
+}
+
+/// The right edge of a growing tree: the heads of the complete subtrees that its leaves form,
+/// one per set bit of its size, largest (leftmost) first. Appending a leaf and computing the tree
+/// head cost `O(log n)` hashes and memory, so an issuer can sign a checkpoint without rereading
+/// its log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Frontier {
+    size: u64,
+    /// Heads of the complete subtrees, left to right (their sizes are the set bits of `size`,
+    /// from the highest down).
+    subtrees: Vec<Hash>,
+}
+
+impl Frontier {
+    /// The frontier of the empty tree.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The frontier of the tree of `leaves` (leaf hashes).
+    pub fn from_leaves(leaves: &[Hash]) -> Self {
+        let mut f = Self::new();
+        for leaf in leaves {
+            f.append(*leaf);
+        }
+        f
+    }
+
+    /// Leaves in the tree.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Appends a leaf hash: each complete subtree of equal size to its left merges with it, as a
+    /// binary counter carries.
+    pub fn append(&mut self, leaf: Hash) {
+        let mut node = leaf;
+        let mut carry = self.size;
+        while carry & 1 == 1 {
+            // A set low bit of the size means a complete subtree of that size is on the stack.
+            match self.subtrees.pop() {
+                Some(left) => node = node_hash(&left, &node),
+                None => break,
+            }
+            carry >>= 1;
+        }
+        self.subtrees.push(node);
+        self.size = self.size.saturating_add(1);
+    }
+
+    /// The tree head MTH(D[n]) (RFC 9162 §2.1.1): the complete subtrees folded from the right.
+    pub fn root(&self) -> Hash {
+        let mut heads = self.subtrees.iter().rev();
+        let Some(last) = heads.next() else {
+            return EMPTY_ROOT;
+        };
+        heads.fold(*last, |acc, left| node_hash(left, &acc))
+    }
+}
