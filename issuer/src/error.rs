@@ -180,6 +180,12 @@ pub enum IssuerError {
         /// The number.
         number: String,
     },
+    /// No issued credential has this number (or it predates status lists and the log).
+    #[error("no credential record numbered {number}")]
+    RecordNotFound {
+        /// The credential number.
+        number: String,
+    },
     /// The issuance time is outside the calendar.
     #[error("issuance time {at} is out of range")]
     InvalidTime {
@@ -268,6 +274,7 @@ impl IssuerError {
             IssuerError::KeyFile { .. } => "key_file",
             IssuerError::DuplicateDocumentNumber { .. } => "document_number_duplicate",
             IssuerError::InvalidTime { .. } => "invalid_time",
+            IssuerError::RecordNotFound { .. } => "record_not_found",
             IssuerError::StatusListNotFound { .. } => "status_list_not_found",
             IssuerError::StatusEntryUnknown { .. } => "status_entry_unknown",
             IssuerError::RevocationFinal { .. } => "status_revocation_final",

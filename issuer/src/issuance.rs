@@ -11,9 +11,17 @@ use dojang_vc::IssueOptions;
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
+use std::sync::Mutex;
+
+use dojang_vc::log::LogLeaf;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional as _;
+
+use crate::log::TransparencyLog;
 use crate::records::{IssuanceRecord, Records};
 use crate::register::Register;
 use crate::signer::IssuerSigner;
+use crate::status::StatusLists;
 use crate::IssuerError;
 
 /// Which certificate to issue.
@@ -76,45 +84,87 @@ impl Default for IssuancePolicy {
 pub struct IssuedCredential {
     /// The SD-JWT VC with all its Disclosures, for the holder's wallet.
     pub sd_jwt: String,
-    /// What the agency keeps (no personal data beyond the register's person id).
+    /// What the agency keeps (no personal data beyond the register's person ids).
     pub record: IssuanceRecord,
 }
 
-/// An issuing agency: its register, its key, its records.
+/// Who the issuer is: its DID (`iss`) and the DID URL of its current key (`kid`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuerIdentity {
+    /// The `iss` DID: did:web for an agency on the trust list, did:key / did:jwk for tests.
+    pub did: String,
+    /// The header `kid`.
+    pub kid: String,
+}
+
+impl IssuerIdentity {
+    /// The identity that did:key or did:jwk derives from the key itself.
+    pub fn from_key(key: &PublicJwk, method: DidMethod) -> Self {
+        let (did, kid) = did_for_key(key, method);
+        Self { did, kid }
+    }
+}
+
+/// An issuing agency: its register, its key, its records, status lists and transparency log.
 pub struct Issuer<S: IssuerSigner> {
     register: Register,
     records: Records,
+    status: StatusLists,
+    log: TransparencyLog,
+    db: sled::Db,
     signer: S,
-    did: String,
-    kid: String,
+    identity: IssuerIdentity,
     office: String,
     policy: IssuancePolicy,
+    status_base: String,
+    /// One issuance at a time: the durable step is one transaction, and the log is a sequence.
+    writer: Mutex<()>,
 }
 
 impl<S: IssuerSigner> Issuer<S> {
-    /// An issuer over the sled database `db`, signing with `signer` under a DID of `method`.
+    /// An issuer over the sled database `db`, signing with `signer` as `identity`; its status
+    /// lists are published under `status_base` (`{status_base}/{list id}`).
     pub fn open(
         db: &sled::Db,
         signer: S,
-        method: DidMethod,
+        identity: IssuerIdentity,
         office: &str,
         policy: IssuancePolicy,
+        status_base: &str,
     ) -> Result<Self, IssuerError> {
-        let (did, kid) = did_for_key(&signer.public_key(), method);
         Ok(Self {
             register: Register::open(db)?,
             records: Records::open(db)?,
+            status: StatusLists::open(db, status_base)?,
+            log: TransparencyLog::open(db)?,
+            db: db.clone(),
             signer,
-            did,
-            kid,
+            identity,
             office: office.to_owned(),
             policy,
+            status_base: status_base.to_owned(),
+            writer: Mutex::new(()),
         })
     }
 
     /// The issuer's DID.
     pub fn did(&self) -> &str {
-        &self.did
+        &self.identity.did
+    }
+
+    /// The DID URL of the signing key.
+    pub fn kid(&self) -> &str {
+        &self.identity.kid
+    }
+
+    /// The public key it signs with.
+    pub fn public_key(&self) -> PublicJwk {
+        self.signer.public_key()
+    }
+
+    /// The signer (for status list tokens and checkpoints).
+    pub fn signer(&self) -> &S {
+        &self.signer
     }
 
     /// The register.
@@ -127,8 +177,27 @@ impl<S: IssuerSigner> Issuer<S> {
         &self.records
     }
 
+    /// The status lists.
+    pub fn status_lists(&self) -> &StatusLists {
+        &self.status
+    }
+
+    /// The transparency log.
+    pub fn log(&self) -> &TransparencyLog {
+        &self.log
+    }
+
+    /// Flushes the database: nothing acknowledged before this returns is lost in a crash.
+    pub(crate) fn flush(&self) -> Result<(), IssuerError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
     /// Issues `certificate` for the register's person `person_id`, bound to `holder`, at `now`.
-    /// The record is on disk before this returns.
+    ///
+    /// One durable step: a random status index is allocated, the credential is signed with its
+    /// `status` reference, its leaf appended to the transparency log and its record stored, all
+    /// in one sled transaction, flushed before this returns. Either all of it exists or none.
     pub fn issue(
         &self,
         person_id: &str,
@@ -141,38 +210,75 @@ impl<S: IssuerSigner> Issuer<S> {
             .date();
         let number = document_number(today);
         let claims = self.claims(person_id, certificate, today, &number)?;
+        let covers: Vec<String> = self
+            .register
+            .persons_shown(person_id, certificate.vct())?
+            .into_iter()
+            .collect();
         let exp = now + self.policy.valid_days * 86_400;
-        let issued = issue_vc(
-            &VcIssuance {
-                issuer: &self.did,
-                kid: &self.kid,
-                vct: certificate.vct(),
-                holder: Some(holder),
-                iat: now,
-                exp: Some(exp),
-                status: None,
-                claims: &claims,
-                always_visible: ALWAYS_VISIBLE,
-                options: IssueOptions {
-                    decoys: self.policy.decoys,
-                },
-            },
-            &self.signer,
-        )?;
-        let record = IssuanceRecord {
-            document_number: number,
-            vct: certificate.vct().to_owned(),
-            subject: person_id.to_owned(),
-            issued_at: now,
-            expires_at: exp,
-            jwt_sha256: base64_sha256(issued.jwt.as_bytes()),
-            holder_thumbprint: holder.thumbprint(),
-            log_index: None,
-            status_uri: None,
-            status_idx: None,
-            covers: Vec::new(),
-        };
-        self.records.insert(&record)?;
+        let vct = certificate.vct();
+        let _one_writer = self.writer.lock().map_err(|_| IssuerError::Corrupt {
+            what: "issuer",
+            reason: "a previous issuance panicked".into(),
+        })?;
+        let (lists, entries) = self.status.trees();
+        let (leaves, meta) = self.log.trees();
+        let trees = [lists, entries, leaves, meta, self.records.tree()];
+        let outcome = trees[..]
+            .transaction(|views| {
+                let status = StatusLists::allocate_tx(&views[0], &views[1], &self.status_base)?;
+                let status_claim = serde_json::json!({
+                    "status_list": { "idx": status.idx, "uri": status.uri }
+                });
+                let issued = issue_vc(
+                    &VcIssuance {
+                        issuer: &self.identity.did,
+                        kid: &self.identity.kid,
+                        vct,
+                        holder: Some(holder),
+                        iat: now,
+                        exp: Some(exp),
+                        status: Some(&status_claim),
+                        claims: &claims,
+                        always_visible: ALWAYS_VISIBLE,
+                        options: IssueOptions {
+                            decoys: self.policy.decoys,
+                        },
+                    },
+                    &self.signer,
+                )
+                .map_err(|e| ConflictableTransactionError::Abort(IssuerError::from(e)))?;
+                let jwt_sha256 = base64_sha256(issued.jwt.as_bytes());
+                let leaf = LogLeaf {
+                    jwt_sha256: jwt_sha256.clone(),
+                    vct: vct.to_owned(),
+                    iat: now,
+                    status_uri: Some(status.uri.clone()),
+                    status_idx: Some(u64::from(status.idx)),
+                };
+                let log_index = TransparencyLog::append_tx(&views[2], &views[3], &leaf)?;
+                let record = IssuanceRecord {
+                    document_number: number.clone(),
+                    vct: vct.to_owned(),
+                    subject: person_id.to_owned(),
+                    issued_at: now,
+                    expires_at: exp,
+                    jwt_sha256,
+                    holder_thumbprint: holder.thumbprint(),
+                    log_index: Some(log_index),
+                    status_uri: Some(status.uri.clone()),
+                    status_idx: Some(u64::from(status.idx)),
+                    covers: covers.clone(),
+                };
+                Records::insert_tx(&views[4], &record)?;
+                Ok((issued, record))
+            })
+            .map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(source) => IssuerError::Storage { source },
+            })?;
+        self.db.flush()?;
+        let (issued, record) = outcome;
         Ok(IssuedCredential {
             sd_jwt: issued.to_compact(),
             record,

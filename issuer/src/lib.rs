@@ -17,6 +17,7 @@ mod error;
 mod events;
 mod generator;
 mod issuance;
+mod lifecycle;
 mod log;
 mod records;
 mod register;
@@ -26,7 +27,8 @@ mod status;
 pub use error::IssuerError;
 pub use events::{apply_event, EventEffect, RegisterEvent, StaleSet};
 pub use generator::{generate, SYNTHETIC_REFERENCE_DATE};
-pub use issuance::{Certificate, IssuancePolicy, IssuedCredential, Issuer};
+pub use issuance::{Certificate, IssuancePolicy, IssuedCredential, Issuer, IssuerIdentity};
+pub use lifecycle::{EventOutcome, LogInclusion};
 pub use log::TransparencyLog;
 pub use records::{IssuanceRecord, Records};
 pub use register::{

@@ -314,11 +314,33 @@ fn agency_wallet_bank_round_trip() {
         .clone();
     assert_eq!(records.lines().count(), 1);
     assert!(!records.contains(&rrn));
+    let record: Value = serde_json::from_str(records.lines().next().unwrap()).unwrap();
+    let number = record["document_number"].as_str().unwrap().to_owned();
+    assert_eq!(record["log_index"], 0);
+    let log_proof = t.path().join("log-proof.json");
+    dojang_run(&[
+        "issuer",
+        "--dir",
+        s(&agency),
+        "log-proof",
+        &number,
+        "--out",
+        s(&log_proof),
+    ])
+    .success();
 
-    let id = dojang_run(&["wallet", "--dir", s(&wallet), "import", s(&cred)])
-        .success()
-        .text()
-        .to_owned();
+    let id = dojang_run(&[
+        "wallet",
+        "--dir",
+        s(&wallet),
+        "import",
+        s(&cred),
+        "--log-proof",
+        s(&log_proof),
+    ])
+    .success()
+    .text()
+    .to_owned();
     let listing = dojang_run(&["wallet", "--dir", s(&wallet), "list"])
         .success()
         .stdout
@@ -373,6 +395,7 @@ fn agency_wallet_bank_round_trip() {
     }
 
     let pres = t.path().join("pres.txt");
+    let proof_for_verifier = t.path().join("proof-for-verifier.json");
     dojang_run(&[
         "wallet",
         "--dir",
@@ -387,29 +410,98 @@ fn agency_wallet_bank_round_trip() {
         NONCE,
         "--out",
         s(&pres),
+        "--log-proof-out",
+        s(&proof_for_verifier),
     ])
     .success();
-    let v = dojang_run(&[
-        "verify",
-        "--trust-issuer",
-        &did,
-        "--aud",
-        AUD,
-        "--nonce",
-        NONCE,
-        "--max-age-days",
-        "90",
-        "--accept-vct",
-        "urn:dojang:kr:resident-registration-copy:1",
-        s(&pres),
+    let lists = t.path().join("status");
+    dojang_run(&[
+        "issuer",
+        "--dir",
+        s(&agency),
+        "status-list",
+        "--out",
+        s(&lists),
+    ])
+    .success();
+    let list0 = lists.join("0.jwt");
+    let run_verify = |extra: &[&str]| {
+        let mut args: Vec<&str> = vec![
+            "verify",
+            "--trust-issuer",
+            &did,
+            "--aud",
+            AUD,
+            "--nonce",
+            NONCE,
+            "--max-age-days",
+            "90",
+            "--accept-vct",
+            "urn:dojang:kr:resident-registration-copy:1",
+        ];
+        args.extend_from_slice(extra);
+        args.push(s(&pres));
+        dojang_run(&args)
+    };
+    // Without the issuer's status list: cannot decide, never silently valid.
+    let unknown = run_verify(&[]);
+    unknown.expect_code(1);
+    assert_eq!(unknown.json()["error"]["code"], "status_unknown");
+    // A log proof is required and none given.
+    let missing = run_verify(&["--status-list", s(&list0), "--require-log-inclusion"]);
+    missing.expect_code(1);
+    assert_eq!(missing.json()["error"]["code"], "log_inclusion_missing");
+    let v = run_verify(&[
+        "--status-list",
+        s(&list0),
+        "--require-log-inclusion",
+        "--log-proof",
+        s(&proof_for_verifier),
     ]);
     v.success();
     let v = v.json();
+    let steps: Vec<&str> = v["provenance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["credential", "status", "log"]);
     assert_eq!(v["claims"]["name"], name.as_str());
     assert!(v["claims"]["address"]["road_address"].is_string());
     assert!(v["claims"].get("rrn").is_none() && v["claims"].get("members").is_none());
     // Always-visible, non-personal claims come along.
     assert!(v["claims"]["document_number"].is_string());
+
+    // The agency suspends, reinstates, then revokes it; each time the verifier uses the new list.
+    dojang_run(&["issuer", "--dir", s(&agency), "suspend", &number]).success();
+    dojang_run(&[
+        "issuer",
+        "--dir",
+        s(&agency),
+        "status-list",
+        "--out",
+        s(&lists),
+    ])
+    .success();
+    let suspended = run_verify(&["--status-list", s(&list0)]);
+    suspended.expect_code(1);
+    assert_eq!(suspended.json()["error"]["code"], "suspended");
+    dojang_run(&["issuer", "--dir", s(&agency), "reinstate", &number]).success();
+    dojang_run(&["issuer", "--dir", s(&agency), "revoke", &number]).success();
+    dojang_run(&["issuer", "--dir", s(&agency), "reinstate", &number]).expect_code(1);
+    dojang_run(&[
+        "issuer",
+        "--dir",
+        s(&agency),
+        "status-list",
+        "--out",
+        s(&lists),
+    ])
+    .success();
+    let revoked = run_verify(&["--status-list", s(&list0)]);
+    revoked.expect_code(1);
+    assert_eq!(revoked.json()["error"]["code"], "revoked");
 
     let history = dojang_run(&["wallet", "--dir", s(&wallet), "history"])
         .success()
@@ -427,7 +519,7 @@ fn demo_tells_the_story_and_leaks_no_rrn() {
     let out = dojang_run(&["demo", "--dir", s(t.path())]);
     out.success();
     for marker in [
-        "did:key:z6Mk",
+        "did:web:jongno.example",
         "주민등록표 등본",
         "주민등록표 초본",
         "가족관계증명서",
@@ -435,6 +527,12 @@ fn demo_tells_the_story_and_leaks_no_rrn() {
         "disclosure_unreferenced",
         "nonce_replayed",
         "kb_aud_mismatch",
+        "(revoked)",
+        "Provenance:",
+        "→ status",
+        "→ log",
+        "consistently extended",
+        "leaves: clean",
     ] {
         assert!(
             out.stdout.contains(marker),

@@ -25,6 +25,7 @@ mod json;
 pub mod jws;
 pub mod key_binding;
 pub mod log;
+pub mod log_inclusion;
 pub mod merkle;
 pub mod present;
 pub mod process;

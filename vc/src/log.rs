@@ -93,13 +93,19 @@ impl LogLeaf {
         out.into_bytes()
     }
 
-    /// Decodes a leaf, strictly: the bytes must be exactly the canonical encoding of a leaf with
-    /// a well-formed `jwt_sha256` (43 base64url characters, 32 bytes) and a non-empty `vct`.
+    /// Decodes a leaf, strictly: the bytes (at most [`Budget::max_input_bytes`]) must be exactly
+    /// the canonical encoding of a leaf with a well-formed `jwt_sha256` (43 base64url characters,
+    /// 32 bytes) and a non-empty `vct`.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, VcError> {
         let bad = |reason: &str| VcError::MalformedJson {
             part: LEAF_PART,
             reason: reason.to_owned(),
         };
+        Budget::check(
+            "input_bytes",
+            Budget::default().max_input_bytes,
+            bytes.len(),
+        )?;
         let obj = json::parse_object(bytes, 2, LEAF_PART)?;
         for key in obj.keys() {
             if !matches!(
@@ -257,7 +263,11 @@ where
 /// The header `kid` of a checkpoint JWT, read without verifying anything: only for choosing which
 /// of the issuer's keys (from the trust list) to verify it with.
 pub fn checkpoint_kid(token: &str) -> Option<String> {
-    let jws = Jws::parse(token, &Budget::default(), JwtPart::Issuer).ok()?;
+    let budget = Budget::default();
+    if token.len() > budget.max_input_bytes {
+        return None;
+    }
+    let jws = Jws::parse(token, &budget, JwtPart::Issuer).ok()?;
     jws.header_str("kid").map(str::to_owned)
 }
 

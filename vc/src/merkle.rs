@@ -8,7 +8,8 @@
 //!   [`root`]); the empty tree's head is `SHA-256("")` ([`EMPTY_ROOT`]);
 //! - inclusion proofs are §2.1.3 ([`inclusion_proof`], [`verify_inclusion`]), consistency proofs
 //!   §2.1.4 ([`consistency_proof`], [`verify_consistency`]);
-//! - [`Frontier`] keeps the `O(log n)` hashes that an appending log needs for its current head.
+//! - [`Tree`] keeps the heads of complete subtrees, for `O(log n)` heads and proofs of a growing
+//!   log.
 //!
 //! Everything here works on leaf *hashes*; what a leaf holds is [`crate::log::LogLeaf`]'s affair.
 //! Verification never panics, whatever the sizes, indexes and hashes it is given, and refuses
@@ -44,11 +45,12 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
     h.finalize().into()
 }
 
-/// The largest power of two smaller than `n`, for `n >= 2` (RFC 9162 §2.1.1's `k`).
+/// The largest power of two smaller than `n`, for `n >= 2` (RFC 9162 §2.1.1's `k`); 1 for
+/// smaller `n`, which no caller passes.
 fn split_point(n: usize) -> usize {
-    debug_assert!(n >= 2);
-    // n >= 2, so n - 1 >= 1 and the shift is at most usize::BITS - 1.
-    1usize << (usize::BITS - 1 - (n - 1).leading_zeros())
+    // `below` >= 1, so it has at most usize::BITS - 1 leading zeros and the shift is in range.
+    let below = n.saturating_sub(1).max(1);
+    1usize << (usize::BITS - 1 - below.leading_zeros())
 }
 
 /// MTH(D[n]) over the leaf hashes `leaves` (RFC 9162 §2.1.1): the empty root for no leaves, the
@@ -70,25 +72,41 @@ fn proof_error(reason: &'static str) -> VcError {
 }
 
 /// The audit path PATH(m, D[n]) of the leaf at `index` in the tree of the leaf hashes `leaves`
-/// (RFC 9162 §2.1.3.1), from the leaf's sibling up to the root's child. Costs `O(n)` hashes.
+/// (RFC 9162 §2.1.3.1), from the leaf's sibling up to the root's child. Costs `O(n)` hashes
+/// ([`Tree::inclusion_proof`] costs `O(log n)`).
 ///
 /// Fails if `index` is not below the number of leaves.
 pub fn inclusion_proof(leaves: &[Hash], index: u64) -> Result<Vec<Hash>, VcError> {
+    path(leaves.len(), index, |lo, hi| root(&leaves[lo..hi]))
+}
+
+/// The consistency proof PROOF(m, D[n]) between the tree of the first `old_size` leaves and the
+/// tree of all of `leaves` (RFC 9162 §2.1.4.1). Costs `O(n)` hashes
+/// ([`Tree::consistency_proof`] costs `O(log n)`).
+///
+/// The proof is empty when `old_size` is 0 or the whole tree: [`verify_consistency`] then checks
+/// the heads alone. Fails if `old_size` exceeds the number of leaves.
+pub fn consistency_proof(leaves: &[Hash], old_size: u64) -> Result<Vec<Hash>, VcError> {
+    proof(leaves.len(), old_size, |lo, hi| root(&leaves[lo..hi]))
+}
+
+/// PATH(index, D[n]), with `mth(lo, hi)` giving MTH(D[lo:hi]) for `lo < hi <= n`.
+fn path(n: usize, index: u64, mth: impl Fn(usize, usize) -> Hash) -> Result<Vec<Hash>, VcError> {
     let m = usize::try_from(index)
         .ok()
-        .filter(|m| *m < leaves.len())
+        .filter(|m| *m < n)
         .ok_or(proof_error("the leaf index is not below the tree size"))?;
     // Walk down from the root; the recursion of §2.1.3.1 appends the sibling after the subpath,
     // so the siblings met on the way down come out in reverse.
-    let (mut lo, mut hi) = (0usize, leaves.len());
+    let (mut lo, mut hi) = (0usize, n);
     let mut path = Vec::new();
     while hi - lo > 1 {
         let k = split_point(hi - lo);
         if m < lo + k {
-            path.push(root(&leaves[lo + k..hi]));
+            path.push(mth(lo + k, hi));
             hi = lo + k;
         } else {
-            path.push(root(&leaves[lo..lo + k]));
+            path.push(mth(lo, lo + k));
             lo += k;
         }
     }
@@ -96,36 +114,36 @@ pub fn inclusion_proof(leaves: &[Hash], index: u64) -> Result<Vec<Hash>, VcError
     Ok(path)
 }
 
-/// The consistency proof PROOF(m, D[n]) between the tree of the first `old_size` leaves and the
-/// tree of all of `leaves` (RFC 9162 §2.1.4.1). Costs `O(n)` hashes.
-///
-/// The proof is empty when `old_size` is 0 or the whole tree: [`verify_consistency`] then checks
-/// the roots alone. Fails if `old_size` exceeds the number of leaves.
-pub fn consistency_proof(leaves: &[Hash], old_size: u64) -> Result<Vec<Hash>, VcError> {
+/// PROOF(old_size, D[n]), with `mth(lo, hi)` giving MTH(D[lo:hi]) for `lo < hi <= n`.
+fn proof(
+    n: usize,
+    old_size: u64,
+    mth: impl Fn(usize, usize) -> Hash,
+) -> Result<Vec<Hash>, VcError> {
     let mut m = usize::try_from(old_size)
         .ok()
-        .filter(|m| *m <= leaves.len())
+        .filter(|m| *m <= n)
         .ok_or(proof_error("the old tree is larger than the new one"))?;
     let mut proof = Vec::new();
-    if m == 0 || m == leaves.len() {
+    if m == 0 || m == n {
         return Ok(proof);
     }
-    // SUBPROOF(m, D[lo:hi], b), unrolled: `b` says whether the old tree's root is this subtree's
+    // SUBPROOF(m, D[lo:hi], b), unrolled: `b` says whether the old tree's head is this subtree's
     // own left edge (known to the verifier) or must be given.
-    let (mut lo, mut hi, mut b) = (0usize, leaves.len(), true);
+    let (mut lo, mut hi, mut b) = (0usize, n, true);
     loop {
         if m == hi - lo {
             if !b {
-                proof.push(root(&leaves[lo..hi]));
+                proof.push(mth(lo, hi));
             }
             break;
         }
         let k = split_point(hi - lo);
         if m <= k {
-            proof.push(root(&leaves[lo + k..hi]));
+            proof.push(mth(lo + k, hi));
             hi = lo + k;
         } else {
-            proof.push(root(&leaves[lo..lo + k]));
+            proof.push(mth(lo, lo + k));
             lo += k;
             m -= k;
             b = false;
@@ -171,11 +189,10 @@ pub fn verify_inclusion(
         // 4b.
         if fnode & 1 == 1 || fnode == snode {
             r = node_hash(p, &r);
-            if fnode & 1 == 0 {
-                while fnode & 1 == 0 && fnode != 0 {
-                    fnode >>= 1;
-                    snode >>= 1;
-                }
+            // Up past the levels where this node is a right edge without a sibling.
+            while fnode & 1 == 0 && fnode != 0 {
+                fnode >>= 1;
+                snode >>= 1;
             }
         } else {
             r = node_hash(&r, p);
@@ -203,9 +220,9 @@ pub fn verify_inclusion(
 ///
 /// Beyond the RFC's algorithm, which covers `0 < old_size < new_size`:
 /// - `old_size > new_size` fails: a log never shrinks;
-/// - `old_size == new_size` needs an empty proof and equal heads;
-/// - `old_size == 0` needs an empty proof and `old_root` equal to [`EMPTY_ROOT`]; any tree
-///   extends the empty one.
+/// - `old_size == 0` needs an empty proof and `old_root` equal to [`EMPTY_ROOT`] (and so
+///   `new_root` too when `new_size` is 0): any tree extends the empty one;
+/// - `old_size == new_size` needs an empty proof and equal heads.
 pub fn verify_consistency(
     old_size: u64,
     new_size: u64,
@@ -217,6 +234,19 @@ pub fn verify_consistency(
     if old_size > new_size {
         return Err(proof_error("the old tree is larger than the new one"));
     }
+    if old_size == 0 {
+        if !proof.is_empty() {
+            return Err(proof_error(
+                "a consistency proof from the empty tree must be empty",
+            ));
+        }
+        if *old_root != EMPTY_ROOT || (new_size == 0 && *new_root != EMPTY_ROOT) {
+            return Err(proof_error(
+                "the head of the empty tree is not SHA-256 of nothing",
+            ));
+        }
+        return Ok(());
+    }
     if old_size == new_size {
         if !proof.is_empty() {
             return Err(proof_error(
@@ -225,19 +255,6 @@ pub fn verify_consistency(
         }
         if old_root != new_root {
             return Err(proof_error("two tree heads of the same size differ"));
-        }
-        return Ok(());
-    }
-    if old_size == 0 {
-        if !proof.is_empty() {
-            return Err(proof_error(
-                "a consistency proof from the empty tree must be empty",
-            ));
-        }
-        if *old_root != EMPTY_ROOT {
-            return Err(proof_error(
-                "the head of the empty tree is not SHA-256 of nothing",
-            ));
         }
         return Ok(());
     }
@@ -274,11 +291,9 @@ pub fn verify_consistency(
         if fnode & 1 == 1 || fnode == snode {
             fr = node_hash(c, &fr);
             sr = node_hash(c, &sr);
-            if fnode & 1 == 0 {
-                while fnode & 1 == 0 && fnode != 0 {
-                    fnode >>= 1;
-                    snode >>= 1;
-                }
+            while fnode & 1 == 0 && fnode != 0 {
+                fnode >>= 1;
+                snode >>= 1;
             }
         } else {
             sr = node_hash(&sr, c);
@@ -305,61 +320,107 @@ pub fn verify_consistency(
     Ok(())
 }
 
-/// The right edge of a growing tree: the heads of the complete subtrees that its leaves form,
-/// one per set bit of its size, largest (leftmost) first. Appending a leaf and computing the tree
-/// head cost `O(log n)` hashes and memory, so an issuer can sign a checkpoint without rereading
-/// its log.
+/// A growing tree that keeps the head of every complete subtree: `levels[h][j]` is the head of
+/// leaves `j·2^h .. (j+1)·2^h`. About two hashes of memory per leaf; an append costs one node
+/// hash amortised, and a tree head or proof of any size up to [`Tree::size`] costs `O(log n)`
+/// hashes (only the subtrees along the tree's ragged right edge are hashed on demand). The
+/// issuer's log keeps one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Frontier {
-    size: u64,
-    /// Heads of the complete subtrees, left to right (their sizes are the set bits of `size`,
-    /// from the highest down).
-    subtrees: Vec<Hash>,
+pub struct Tree {
+    levels: Vec<Vec<Hash>>,
 }
 
-impl Frontier {
-    /// The frontier of the empty tree.
+impl Tree {
+    /// The empty tree.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The frontier of the tree of `leaves` (leaf hashes).
+    /// The tree of `leaves` (leaf hashes).
     pub fn from_leaves(leaves: &[Hash]) -> Self {
-        let mut f = Self::new();
+        let mut t = Self::new();
         for leaf in leaves {
-            f.append(*leaf);
+            t.push(*leaf);
         }
-        f
+        t
     }
 
     /// Leaves in the tree.
     pub fn size(&self) -> u64 {
-        self.size
+        self.levels.first().map_or(0, |l| l.len() as u64)
     }
 
-    /// Appends a leaf hash: each complete subtree of equal size to its left merges with it, as a
-    /// binary counter carries.
-    pub fn append(&mut self, leaf: Hash) {
+    /// Appends a leaf hash; every complete subtree it completes gets its head.
+    pub fn push(&mut self, leaf: Hash) {
         let mut node = leaf;
-        let mut carry = self.size;
-        while carry & 1 == 1 {
-            // A set low bit of the size means a complete subtree of that size is on the stack.
-            match self.subtrees.pop() {
-                Some(left) => node = node_hash(&left, &node),
-                None => break,
+        let mut h = 0;
+        loop {
+            if self.levels.len() == h {
+                self.levels.push(Vec::new());
             }
-            carry >>= 1;
+            let level = &mut self.levels[h];
+            level.push(node);
+            let len = level.len();
+            if len % 2 == 1 {
+                break;
+            }
+            node = node_hash(&level[len - 2], &level[len - 1]);
+            h += 1;
         }
-        self.subtrees.push(node);
-        self.size = self.size.saturating_add(1);
     }
 
-    /// The tree head MTH(D[n]) (RFC 9162 §2.1.1): the complete subtrees folded from the right.
-    pub fn root(&self) -> Hash {
-        let mut heads = self.subtrees.iter().rev();
-        let Some(last) = heads.next() else {
+    /// MTH(D[lo:hi]) for `lo < hi <= size`: a stored head when the range is a complete subtree,
+    /// else split as §2.1.1 does (in RFC 9162's recursions the left part always is one).
+    fn mth(&self, lo: usize, hi: usize) -> Hash {
+        let n = hi - lo;
+        if n == 0 {
             return EMPTY_ROOT;
-        };
-        heads.fold(*last, |acc, left| node_hash(left, &acc))
+        }
+        if n.is_power_of_two() && lo % n == 0 {
+            let h = n.trailing_zeros() as usize;
+            if let Some(head) = self.levels.get(h).and_then(|l| l.get(lo >> h)) {
+                return *head;
+            }
+        }
+        if n == 1 {
+            // Not reached for lo < hi <= size: a single leaf is always stored.
+            return self
+                .levels
+                .first()
+                .and_then(|l| l.get(lo))
+                .copied()
+                .unwrap_or(EMPTY_ROOT);
+        }
+        let k = split_point(n);
+        node_hash(&self.mth(lo, lo + k), &self.mth(lo + k, hi))
+    }
+
+    fn checked_size(&self, tree_size: u64) -> Result<usize, VcError> {
+        usize::try_from(tree_size)
+            .ok()
+            .filter(|n| (*n as u64) <= self.size())
+            .ok_or(proof_error("the tree size is beyond the tree"))
+    }
+
+    /// The head of the tree of the first `tree_size` leaves (RFC 9162 §2.1.1).
+    pub fn root(&self, tree_size: u64) -> Result<Hash, VcError> {
+        match self.checked_size(tree_size)? {
+            0 => Ok(EMPTY_ROOT),
+            n => Ok(self.mth(0, n)),
+        }
+    }
+
+    /// The audit path of leaf `index` in the tree of the first `tree_size` leaves (RFC 9162
+    /// §2.1.3.1); the same as [`inclusion_proof`] over those leaves.
+    pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<Vec<Hash>, VcError> {
+        let n = self.checked_size(tree_size)?;
+        path(n, index, |lo, hi| self.mth(lo, hi))
+    }
+
+    /// The consistency proof from the first `old_size` to the first `new_size` leaves (RFC 9162
+    /// §2.1.4.1); the same as [`consistency_proof`] over those leaves.
+    pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, VcError> {
+        let n = self.checked_size(new_size)?;
+        proof(n, old_size, |lo, hi| self.mth(lo, hi))
     }
 }

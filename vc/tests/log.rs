@@ -333,3 +333,48 @@ fn consistency_between_checkpoints() {
     assert!(fork_proof.verify(&old, &fork_new).is_err());
     assert!(parsed.verify(&old, &fork_new).is_err());
 }
+
+/// The example of `specs/log-format.md` §2, computed independently with Python's `hashlib`.
+#[test]
+fn specification_example() {
+    use dojang_vc::log::encode_hash;
+    let l0 = LogLeaf::for_jwt(
+        "eyJhbGciOiJFZERTQSJ9.e30.c2ln",
+        "urn:dojang:kr:resident-registration-copy:1",
+        1_767_225_600,
+        Some("https://jongno.example/status/3"),
+        Some(1207),
+    );
+    let l1 = LogLeaf::for_jwt(
+        "eyJhbGciOiJFZERTQSJ9.e30.c2lo",
+        "urn:dojang:kr:family-relation-certificate:1",
+        1_767_229_200,
+        None,
+        None,
+    );
+    assert_eq!(
+        String::from_utf8(l0.to_bytes()).unwrap(),
+        r#"{"v":1,"jwt_sha256":"uMx91Qd6f3T8CranKJ18ShtgoJxgXdwpDeoCkRu5S_U","vct":"urn:dojang:kr:resident-registration-copy:1","iat":1767225600,"status_uri":"https://jongno.example/status/3","status_idx":1207}"#
+    );
+    assert_eq!(
+        String::from_utf8(l1.to_bytes()).unwrap(),
+        r#"{"v":1,"jwt_sha256":"JtHgsK-eW5wCfBrpqPSHsSGmMkTeofCR2UhhOAidqKU","vct":"urn:dojang:kr:family-relation-certificate:1","iat":1767229200}"#
+    );
+    assert_eq!(
+        encode_hash(&l0.hash()),
+        "7stiHV1aDiNtWjBJwnRYI_FJoGt313VD85haZTeelxA"
+    );
+    assert_eq!(
+        encode_hash(&l1.hash()),
+        "3lg2rS-5-gt15hz4XsdFHRS0LgNIYL4_YhO9yZgmuEs"
+    );
+    assert_eq!(
+        encode_hash(&root(&[l0.hash(), l1.hash()])),
+        "FNJx-s7in5mmbbHND9L4s-kauuIZmtTpr1OugGtLiAU"
+    );
+    let proof = InclusionProof::new(0, 2, &inclusion_proof(&[l0.hash(), l1.hash()], 0).unwrap());
+    assert_eq!(
+        serde_json::to_string(&proof).unwrap(),
+        r#"{"leaf_index":0,"tree_size":2,"hashes":["3lg2rS-5-gt15hz4XsdFHRS0LgNIYL4_YhO9yZgmuEs"]}"#
+    );
+}

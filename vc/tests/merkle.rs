@@ -4,7 +4,7 @@
 
 use dojang_vc::merkle::{
     consistency_proof, inclusion_proof, leaf_hash, node_hash, root, verify_consistency,
-    verify_inclusion, Frontier, Hash, EMPTY_ROOT,
+    verify_inclusion, Hash, Tree, EMPTY_ROOT,
 };
 use rand::{Rng as _, SeedableRng as _};
 use rand_chacha::ChaCha20Rng;
@@ -110,16 +110,13 @@ fn hashes(d: &[Vec<u8>]) -> Vec<Hash> {
     d.iter().map(|x| leaf_hash(x)).collect()
 }
 
-/// Roots of every prefix D[0:n], n = 0..=len, computed once with the frontier (checked against the
-/// reference in `roots_match_reference_and_frontier`).
+/// Roots of every prefix D[0:n], n = 0..=len, computed once with a [`Tree`] (checked against
+/// the reference in `roots_match_reference_and_tree`).
 fn prefix_roots(leaves: &[Hash]) -> Vec<Hash> {
-    let mut f = Frontier::new();
-    let mut out = vec![f.root()];
-    for l in leaves {
-        f.append(*l);
-        out.push(f.root());
-    }
-    out
+    let tree = Tree::from_leaves(leaves);
+    (0..=leaves.len() as u64)
+        .map(|n| tree.root(n).unwrap())
+        .collect()
 }
 
 // --- Known answers ------------------------------------------------------------------------------
@@ -131,7 +128,8 @@ fn empty_and_single_leaf_roots() {
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     );
     assert_eq!(EMPTY_ROOT, <Hash>::from(Sha256::digest(b"")));
-    assert_eq!(Frontier::new().root(), EMPTY_ROOT);
+    assert_eq!(Tree::new().root(0).unwrap(), EMPTY_ROOT);
+    assert!(Tree::new().root(1).is_err());
     // One leaf: the root is the leaf hash SHA-256(0x00 ‖ data), here of the empty string.
     assert_eq!(
         hex(&root(&[leaf_hash(b"")])),
@@ -240,11 +238,24 @@ fn ct_leaves() -> Vec<Hash> {
 #[test]
 fn certificate_transparency_roots() {
     let leaves = ct_leaves();
-    let mut f = Frontier::new();
+    let mut tree = Tree::new();
     for (n, expected) in CT_ROOTS.iter().enumerate() {
         assert_eq!(hex(&root(&leaves[..=n])), *expected, "size {}", n + 1);
-        f.append(leaves[n]);
-        assert_eq!(hex(&f.root()), *expected, "frontier size {}", n + 1);
+        tree.push(leaves[n]);
+        assert_eq!(
+            hex(&tree.root(n as u64 + 1).unwrap()),
+            *expected,
+            "tree size {}",
+            n + 1
+        );
+    }
+    for (n, expected) in CT_ROOTS.iter().enumerate() {
+        assert_eq!(
+            hex(&tree.root(n as u64 + 1).unwrap()),
+            *expected,
+            "prefix {}",
+            n + 1
+        );
     }
 }
 
@@ -255,6 +266,8 @@ fn certificate_transparency_paths() {
         let expected: Vec<Hash> = path.iter().map(|h| unhex32(h)).collect();
         let got = inclusion_proof(&leaves[..size], index).unwrap();
         assert_eq!(got, expected, "index {index} size {size}");
+        let tree = Tree::from_leaves(&leaves);
+        assert_eq!(tree.inclusion_proof(index, size as u64).unwrap(), expected);
         let r = unhex32(CT_ROOTS[size - 1]);
         verify_inclusion(&leaves[index as usize], index, size as u64, &got, &r).unwrap();
     }
@@ -267,6 +280,8 @@ fn certificate_transparency_consistency() {
         let expected: Vec<Hash> = proof.iter().map(|h| unhex32(h)).collect();
         let got = consistency_proof(&leaves[..size], old).unwrap();
         assert_eq!(got, expected, "{old} -> {size}");
+        let tree = Tree::from_leaves(&leaves);
+        assert_eq!(tree.consistency_proof(old, size as u64).unwrap(), expected);
         verify_consistency(
             old,
             size as u64,
@@ -281,80 +296,109 @@ fn certificate_transparency_consistency() {
 // --- Exhaustive over small trees ------------------------------------------------------------
 
 #[test]
-fn roots_match_reference_and_frontier() {
+fn roots_match_reference_and_tree() {
     let d = data(MAX_SIZE);
     let leaves = hashes(&d);
     let prefix = prefix_roots(&leaves);
+    let mut tree = Tree::new();
     for n in 0..=MAX_SIZE {
         let expected = ref_mth(&d[..n]);
         assert_eq!(root(&leaves[..n]), expected, "size {n}");
-        assert_eq!(prefix[n], expected, "frontier size {n}");
-        assert_eq!(Frontier::from_leaves(&leaves[..n]).size(), n as u64);
-    }
-}
-
-/// Inclusion proofs for every index of every tree size in `sizes`. Each proof costs about `n`
-/// hashes, so all of 1..=300 is about 9 million: the range is split over two tests (threads).
-fn inclusion_for_sizes(sizes: std::ops::RangeInclusive<usize>) {
-    let d = data(*sizes.end());
-    let leaves = hashes(&d);
-    let roots = prefix_roots(&leaves);
-    for n in sizes {
-        for i in 0..n {
-            let proof = inclusion_proof(&leaves[..n], i as u64).unwrap();
-            // The reference is slow: compare it on the smaller trees and at the edges.
-            if n <= 64 || i == 0 || i == n - 1 {
-                assert_eq!(proof, ref_path(i, &d[..n]), "index {i} size {n}");
-            }
-            verify_inclusion(&leaves[i], i as u64, n as u64, &proof, &roots[n])
-                .unwrap_or_else(|e| panic!("index {i} size {n}: {e}"));
+        assert_eq!(prefix[n], expected, "prefix {n} of the full tree");
+        assert_eq!(tree.size(), n as u64);
+        assert_eq!(tree.root(n as u64).unwrap(), expected, "tree of size {n}");
+        assert!(tree.root(n as u64 + 1).is_err());
+        if n < MAX_SIZE {
+            tree.push(leaves[n]);
         }
-        assert!(inclusion_proof(&leaves[..n], n as u64).is_err());
     }
 }
 
-#[test]
-fn inclusion_every_index_of_sizes_1_to_238() {
-    inclusion_for_sizes(1..=238);
-    assert!(inclusion_proof(&[], 0).is_err());
+// The plain `inclusion_proof` and `consistency_proof` cost about `n` hashes a proof, and SHA-256
+// costs about 4 µs a call in an unoptimised test build (its generic code is compiled at the
+// caller's opt-level): calling them at all 45,150 pairs of sizes up to 300 takes some 30 s of CPU
+// each. So the exhaustive sweeps below run through [`Tree`], whose proofs cost `O(log n)`, and
+// compare the plain functions with it wherever they are called: at every pair up to size 128 and
+// at ten spread points of every larger size. Both share the walk down the tree (`path` and
+// `proof` in `merkle.rs`) and differ only in where subtree heads come from; `root` itself is
+// checked against the reference at every size in `roots_match_reference_and_tree`.
+
+/// Indexes where the plain functions are also called for a tree of `n` leaves.
+fn plain_sample(n: usize) -> Vec<usize> {
+    if n <= 128 {
+        (0..n).collect()
+    } else {
+        (0..10).map(|j| j * (n - 1) / 9).collect()
+    }
 }
 
+/// Every index of every tree size 1..=300 (45,150 proofs).
 #[test]
-fn inclusion_every_index_of_sizes_239_to_300() {
-    inclusion_for_sizes(239..=MAX_SIZE);
-}
-
-/// Consistency proofs from every old size `0..=n` to each `n` of `sizes`.
-fn consistency_for_sizes(sizes: impl IntoIterator<Item = usize>) {
+fn inclusion_every_index_of_every_size() {
     let d = data(MAX_SIZE);
     let leaves = hashes(&d);
-    let roots = prefix_roots(&leaves);
-    for n in sizes {
-        for m in 0..=n {
-            let proof = consistency_proof(&leaves[..n], m as u64).unwrap();
-            if m > 0 && (n <= 64 || m == 1 || m == n - 1) {
-                assert_eq!(proof, ref_subproof(m, &d[..n], true), "{m} -> {n}");
+    let tree = Tree::from_leaves(&leaves);
+    let (mut checked, mut plain) = (0, 0);
+    for n in 1..=MAX_SIZE {
+        let head = root(&leaves[..n]);
+        let sample = plain_sample(n);
+        for i in 0..n {
+            let proof = tree.inclusion_proof(i as u64, n as u64).unwrap();
+            verify_inclusion(&leaves[i], i as u64, n as u64, &proof, &head)
+                .unwrap_or_else(|e| panic!("index {i} size {n}: {e}"));
+            checked += 1;
+            if sample.contains(&i) {
+                let p = inclusion_proof(&leaves[..n], i as u64).unwrap();
+                assert_eq!(p, proof, "plain: index {i} size {n}");
+                plain += 1;
             }
+            if n <= 64 || i == 0 || i == n - 1 {
+                assert_eq!(proof, ref_path(i, &d[..n]), "reference: index {i} size {n}");
+            }
+        }
+        assert!(inclusion_proof(&leaves[..n], n as u64).is_err());
+        assert!(tree.inclusion_proof(n as u64, n as u64).is_err());
+    }
+    assert_eq!(checked, MAX_SIZE * (MAX_SIZE + 1) / 2);
+    assert!(plain > 9_000, "{plain}");
+    assert!(inclusion_proof(&[], 0).is_err());
+    assert!(tree.inclusion_proof(0, MAX_SIZE as u64 + 1).is_err());
+}
+
+/// Every pair 0 <= m <= n <= 300 (45,450 proofs).
+#[test]
+fn consistency_every_pair_of_sizes() {
+    let d = data(MAX_SIZE);
+    let leaves = hashes(&d);
+    let tree = Tree::from_leaves(&leaves);
+    let roots = prefix_roots(&leaves);
+    let (mut checked, mut plain) = (0, 0);
+    for n in 1..=MAX_SIZE {
+        let mut sample = plain_sample(n);
+        sample.push(n);
+        for m in 0..=n {
+            let proof = tree.consistency_proof(m as u64, n as u64).unwrap();
             verify_consistency(m as u64, n as u64, &roots[m], &roots[n], &proof)
                 .unwrap_or_else(|e| panic!("{m} -> {n}: {e}"));
+            checked += 1;
+            if sample.contains(&m) {
+                let p = consistency_proof(&leaves[..n], m as u64).unwrap();
+                assert_eq!(p, proof, "plain: {m} -> {n}");
+                plain += 1;
+            }
+            if m > 0 && (n <= 64 || m == 1 || m == n - 1) {
+                assert_eq!(
+                    proof,
+                    ref_subproof(m, &d[..n], true),
+                    "reference: {m} -> {n}"
+                );
+            }
         }
         assert!(consistency_proof(&leaves[..n], n as u64 + 1).is_err());
+        assert!(tree.consistency_proof(n as u64 + 1, n as u64).is_err());
     }
-}
-
-/// Every pair 0 <= m <= n <= 128.
-#[test]
-fn consistency_every_pair_up_to_128() {
-    consistency_for_sizes(1..=128);
-}
-
-/// Every old size, for new sizes up to 300 in steps of 7 and around the powers of two.
-#[test]
-fn consistency_every_old_size_up_to_300() {
-    let sizes = (129..=MAX_SIZE)
-        .step_by(7)
-        .chain([255, 256, 257, 299, MAX_SIZE]);
-    consistency_for_sizes(sizes);
+    assert_eq!(checked, (MAX_SIZE + 1) * (MAX_SIZE + 2) / 2 - 1);
+    assert!(plain > 9_000, "{plain}");
 }
 
 #[test]
@@ -367,6 +411,7 @@ fn consistency_edge_rules() {
     assert!(verify_consistency(5, 5, &r5, &r3, &[]).is_err());
     assert!(verify_consistency(5, 5, &r5, &r5, &[r5]).is_err());
     verify_consistency(0, 0, &EMPTY_ROOT, &EMPTY_ROOT, &[]).unwrap();
+    assert!(verify_consistency(0, 0, &r5, &r5, &[]).is_err());
     // From the empty tree: empty proof, and the old head must be the empty head.
     verify_consistency(0, 5, &EMPTY_ROOT, &r5, &[]).unwrap();
     assert!(verify_consistency(0, 5, &r3, &r5, &[]).is_err());

@@ -43,11 +43,11 @@ impl ConsistencyReport {
         &self.new.origin
     }
     /// The older checkpoint, verified.
-    pub fn old(&self) -> &Checkpoint {
+    pub fn older(&self) -> &Checkpoint {
         &self.old
     }
     /// The newer checkpoint, verified.
-    pub fn new(&self) -> &Checkpoint {
+    pub fn newer(&self) -> &Checkpoint {
         &self.new
     }
     /// Entries appended between the two.
@@ -630,8 +630,8 @@ mod tests {
         let new = issuer.checkpoint(30, DAY + 86_400);
         let report =
             check_consistency(&old, &new, &issuer.consistency(11, 30), &issuer.key()).unwrap();
-        assert_eq!(report.old().tree_size, 11);
-        assert_eq!(report.new().tree_size, 30);
+        assert_eq!(report.older().tree_size, 11);
+        assert_eq!(report.newer().tree_size, 30);
         assert_eq!(report.appended(), 19);
         assert_eq!(report.origin(), issuer.did);
         let text = report.to_string();

@@ -11,7 +11,8 @@
 //! 6. `disclosures.rs`: RFC 9901 §7.1, every digest and Disclosure accounted for;
 //! 7. `status.rs`: the credential's entry in its issuer's status list (revoked, suspended, or
 //!    "cannot decide" when the list is missing or stale: never silently valid);
-//! 8. `binding.rs`: the KB-JWT (RFC 9901 §7.3) and the single-use nonce ([`NonceStore`]).
+//! 8. `log_inclusion.rs`: the credential is in its issuer's transparency log (when required);
+//! 9. `binding.rs`: the KB-JWT (RFC 9901 §7.3) and the single-use nonce ([`NonceStore`]).
 //!
 //! A verified result carries its provenance (`provenance.rs`): root → trust list
 //! (`trust_list.rs`) → issuer → key → credential → status → log inclusion.
@@ -26,6 +27,7 @@ mod challenge;
 mod disclosures;
 mod error;
 mod header;
+mod log_inclusion;
 mod parse;
 mod pipeline;
 mod policy;

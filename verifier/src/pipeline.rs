@@ -3,12 +3,14 @@
 
 use dojang_vc::sd_jwt_vc::NON_DISCLOSABLE;
 
+use dojang_vc::log_inclusion::LogInclusion;
+
 use crate::provenance::ProvenanceEntry;
 use crate::report::Report;
 use crate::status::{self, StatusChecked, StatusListCache};
 use crate::trust::IssuerTrust;
 use crate::verified::{Presentation, Verified};
-use crate::{binding, disclosures, header, parse, signature, validity};
+use crate::{binding, disclosures, header, log_inclusion, parse, signature, validity};
 use crate::{Challenge, NonceStore, Policy, VerifyError};
 
 /// The result of one verification: the verified presentation or the reason for rejection, and
@@ -37,6 +39,8 @@ pub struct Inputs<'a> {
     /// Verified status lists. `None` is an empty cache: a credential with a `status` reference
     /// then gets "cannot decide" (`status_unknown`), never "valid".
     pub status: Option<&'a StatusListCache>,
+    /// The holder's proof that the issuer logged the credential, if the holder sent one.
+    pub log: Option<&'a LogInclusion>,
     /// The verifier's clock, seconds since the epoch.
     pub now: i64,
 }
@@ -50,8 +54,9 @@ pub struct Inputs<'a> {
 /// 5. validity: `exp`, `nbf`, `iat`, freshness, accepted types;
 /// 6. Disclosures, RFC 9901 §7.1;
 /// 7. status: revoked, suspended, or cannot decide;
-/// 8. holder binding, RFC 9901 §7.3;
-/// 9. the nonce is spent (single use).
+/// 8. log inclusion: the issuer logged this credential (when required or given);
+/// 9. holder binding, RFC 9901 §7.3;
+/// 10. the nonce is spent (single use).
 pub fn verify(input: &str, inputs: &Inputs<'_>) -> Outcome {
     let mut report = Report::default();
     let mut provenance = Vec::new();
@@ -153,6 +158,22 @@ fn run(
             ),
         },
     )?;
+    let logged = step(
+        report,
+        "log",
+        log_inclusion::check(
+            &sd,
+            &payload,
+            &claimed.iss,
+            inputs.trust,
+            inputs.log,
+            policy,
+        ),
+        |l| match l {
+            Some(l) => l.to_string(),
+            None => "no inclusion proof required or given; not checked".to_owned(),
+        },
+    )?;
     let key_binding = step(
         report,
         "key_binding",
@@ -202,6 +223,22 @@ fn run(
         },
         data: serde_json::json!({ "result": status, "checked_at": inputs.now }),
     });
+    if let Some(l) = &logged {
+        provenance.push(ProvenanceEntry {
+            step: "log",
+            detail: format!(
+                "leaf {} in {}'s log, checkpoint of {} entries signed {}",
+                l.leaf_index(),
+                l.origin(),
+                l.tree_size(),
+                validity::rfc3339(l.checkpoint_iat())
+            ),
+            data: serde_json::json!({
+                "leaf_index": l.leaf_index(), "tree_size": l.tree_size(),
+                "root_hash": l.root_hash(), "checkpoint_iat": l.checkpoint_iat(),
+            }),
+        });
+    }
     let disclosed = disclosures::disclosed_paths(&processed);
     let mut claims = processed.claims;
     claims.retain(|k, _| !NON_DISCLOSABLE.contains(&k.as_str()));

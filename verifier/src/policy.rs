@@ -25,6 +25,8 @@ pub struct Policy {
     /// Refuse credentials that carry no `status` reference at all (an issuer that cannot
     /// revoke). Off by default so that plain SD-JWT VCs from other issuers still verify.
     pub require_status: bool,
+    /// Refuse a credential without a proof that its issuer logged it (`--require-log-inclusion`).
+    pub require_log_inclusion: bool,
     /// Resource limits for untrusted input.
     pub budget: Budget,
 }
@@ -40,6 +42,7 @@ impl Default for Policy {
             accepted_vcts: Vec::new(),
             status_max_age_seconds: Some(86_400),
             require_status: false,
+            require_log_inclusion: false,
             budget: Budget::default(),
         }
     }

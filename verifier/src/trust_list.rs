@@ -400,6 +400,7 @@ mod tests {
             challenge: None,
             nonces: None,
             status: None,
+            log: None,
             now: NOW,
         };
         verify(sd_jwt, &inputs)

@@ -95,6 +95,7 @@ fn run_with(w: &World, input: &str, policy: &Policy, nonces: Option<&dyn NonceSt
             challenge: Some(&challenge),
             nonces,
             status: None,
+            log: None,
             now: NOW,
         },
     )
@@ -159,7 +160,7 @@ fn discloses_only_what_was_chosen_did_key_and_did_jwk() {
         assert!(!v.claims.contains_key("rrn"));
         assert!(!v.claims.contains_key("age_over_19"));
         assert!(out.report.checks().iter().all(|c| c.ok));
-        assert_eq!(out.report.checks().len(), 8);
+        assert_eq!(out.report.checks().len(), 9);
     }
 }
 
@@ -636,6 +637,7 @@ mod status {
                 challenge: Some(&challenge),
                 nonces: None,
                 status: cache,
+                log: None,
                 now: NOW,
             },
         )

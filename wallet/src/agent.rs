@@ -2,8 +2,10 @@
 //! the claims the citizen chose, recording every presentation.
 
 use dojang_did::{DidUrl, OfflineResolver, Resolver};
+use dojang_vc::log_inclusion::LogInclusion;
 use dojang_vc::present::{present, Presentation};
 use dojang_vc::process::process;
+use dojang_vc::trust_list::VerifiedTrustList;
 use dojang_vc::{key_binding, sd_jwt_vc, Algorithm, Budget, SdJwt, VcError, VerificationKey};
 use serde_json::{Map, Value};
 
@@ -24,6 +26,21 @@ impl Wallet {
         label: &str,
         now: i64,
     ) -> Result<(CredentialId, StoredCredential), WalletError> {
+        self.import_with(sd_jwt, label, None, None, now)
+    }
+
+    /// [`Wallet::import`], taking the issuer's key from a verified trust list when one is given
+    /// (did:web agencies publish their keys there, not in a DID document the wallet could
+    /// fetch), and keeping the issuer's log inclusion proof beside the credential once it is
+    /// checked to be this credential's.
+    pub fn import_with(
+        &self,
+        sd_jwt: &str,
+        label: &str,
+        trust: Option<&VerifiedTrustList>,
+        inclusion: Option<&LogInclusion>,
+        now: i64,
+    ) -> Result<(CredentialId, StoredCredential), WalletError> {
         let sd_jwt = sd_jwt.trim();
         let budget = Budget::default();
         let sd = SdJwt::parse(sd_jwt, &budget)?;
@@ -37,9 +54,25 @@ impl Wallet {
         sd_jwt_vc::check_typ(jwt)?;
         let iss = sd_jwt_vc::issuer(jwt.unverified_payload())?.to_owned();
         let kid = sd_jwt_vc::check_kid(jwt, &iss)?;
-        let key = issuer_key(&iss, kid.as_deref())?;
+        let unverified = jwt.unverified_payload();
+        let key = match trust {
+            Some(list) => {
+                let vct = sd_jwt_vc::vct(unverified)?;
+                let iat = unverified.get("iat").and_then(Value::as_i64).unwrap_or(now);
+                VerificationKey::Ed25519(list.issuer_key(&iss, kid.as_deref(), vct, iat)?.2)
+            }
+            None => issuer_key(&iss, kid.as_deref())?,
+        };
         let payload = jwt.verify(&key, &[Algorithm::EdDSA])?;
         let vct = sd_jwt_vc::vct(payload)?.to_owned();
+        if let Some(inclusion) = inclusion {
+            if inclusion.leaf.jwt_sha256 != dojang_vc::log::jwt_sha256(jwt.as_str()) {
+                return Err(VcError::LogProofInvalid {
+                    reason: "the inclusion proof is for another credential",
+                }
+                .into());
+            }
+        }
         let validity = sd_jwt_vc::check_validity(payload, now, IMPORT_LEEWAY_SECONDS)?;
         process(payload, sd.disclosures(), &budget)?;
         let bound = key_binding::holder_key(payload)?;
@@ -55,7 +88,10 @@ impl Wallet {
             expires_at: validity.exp,
             received_at: now,
             label: label.to_owned(),
-            extra: Value::Null,
+            extra: match inclusion {
+                Some(i) => serde_json::json!({ "log_inclusion": i }),
+                None => Value::Null,
+            },
         };
         let id = self.put_credential(&stored)?;
         Ok((id, stored))
@@ -92,6 +128,11 @@ impl Wallet {
         })?;
         Ok(p)
     }
+}
+
+/// The issuer's log inclusion proof kept with a credential, if any.
+pub fn log_inclusion_of(credential: &StoredCredential) -> Option<LogInclusion> {
+    serde_json::from_value(credential.extra.get("log_inclusion")?.clone()).ok()
 }
 
 /// Every claim of a stored credential (all Disclosures applied), for the holder's own eyes.

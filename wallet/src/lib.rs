@@ -24,7 +24,7 @@ mod meta;
 mod passphrase;
 mod store;
 
-pub use agent::{claims_of, masked};
+pub use agent::{claims_of, log_inclusion_of, masked};
 pub use crypto::{KdfParams, MAX_KDF_LANES, MAX_KDF_MEMORY_KIB, MAX_KDF_PASSES};
 pub use error::WalletError;
 pub use history::PresentationRecord;

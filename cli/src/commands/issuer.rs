@@ -3,7 +3,11 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
-use dojang_issuer::{generate, Certificate, FileSigner, IssuancePolicy, Issuer, RegisterFile};
+use dojang_issuer::{
+    generate, Certificate, FileSigner, IssuancePolicy, Issuer, IssuerIdentity, IssuerSigner as _,
+    RegisterEvent, RegisterFile,
+};
+use dojang_vc::status_list::Status;
 use serde::{Deserialize, Serialize};
 
 use super::key::{load_public, Method};
@@ -26,10 +30,77 @@ enum IssuerCommand {
         /// The office's name as printed on certificates, e.g. 서울특별시 종로구청.
         #[arg(long)]
         office: String,
-        /// The DID method of the agency's key.
+        /// The agency's did:web identifier (e.g. did:web:jongno.example), whose keys verifiers
+        /// take from the trust list. Without it, the DID is derived from the key.
+        #[arg(long)]
+        did: Option<String>,
+        /// The DID method of the agency's key, when no --did is given.
         #[arg(long, value_enum, default_value_t = Method::Key)]
         did_method: Method,
+        /// Where status lists are published (default: https://HOST/status for did:web:HOST).
+        #[arg(long)]
+        status_base: Option<String>,
     },
+    /// Replace the signing key (the old file is kept); print the new public JWK for the trust
+    /// list's `rotate-key`. Only for did:web agencies: a did:key is its key.
+    RotateKey,
+    /// Revoke a credential (status `invalid`; final).
+    Revoke {
+        /// The credential number (발급번호).
+        number: String,
+    },
+    /// Suspend a credential (status `suspended`).
+    Suspend {
+        /// The credential number (발급번호).
+        number: String,
+    },
+    /// Reinstate a suspended credential.
+    Reinstate {
+        /// The credential number (발급번호).
+        number: String,
+    },
+    /// Publish the signed status list tokens (statuslist+jwt), one file per list.
+    StatusList {
+        /// Output directory (one `<list id>.jwt` per list).
+        #[arg(long)]
+        out: PathBuf,
+        /// Seconds a verifier may cache a list.
+        #[arg(long, default_value_t = 3600)]
+        ttl: i64,
+        /// Hours until the tokens expire.
+        #[arg(long, default_value_t = 24)]
+        valid_hours: i64,
+    },
+    /// Apply a register event (JSON: move_in, marriage, birth, death; see
+    /// specs/register-events.md) and revoke the credentials it makes stale, in one durable step.
+    Event {
+        /// The event file, or `-` for standard input.
+        file: PathBuf,
+    },
+    /// Sign a checkpoint of the transparency log (tree size and root); prints it.
+    Checkpoint,
+    /// The log inclusion proof of a credential against a signed checkpoint (JSON), for the
+    /// holder's wallet and for verifiers that require it.
+    LogProof {
+        /// The credential number.
+        number: String,
+        /// Write it here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// A consistency proof between two tree sizes (JSON), for auditors.
+    ConsistencyProof {
+        /// The older tree size.
+        #[arg(long)]
+        old: u64,
+        /// The newer tree size (default: the current size).
+        #[arg(long)]
+        new: Option<u64>,
+    },
+    /// Every signed checkpoint, one per line, oldest first.
+    Checkpoints,
+    /// Every log leaf as JSON lines (no personal data), for auditors.
+    LogExport,
     /// Print the agency's DID.
     Did,
     /// Import a register file (see specs/register-format.md), checked before anything is stored.
@@ -99,8 +170,16 @@ impl From<CertificateArg> for Certificate {
 /// `issuer.json` in the agency's directory.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct IssuerConfig {
+    /// The office's name as printed on certificates.
     pub(crate) office: String,
-    pub(crate) did_method: String,
+    /// The `iss` DID.
+    pub(crate) did: String,
+    /// The DID URL of the current signing key.
+    pub(crate) kid: String,
+    /// The current key file, relative to the directory.
+    pub(crate) key_file: String,
+    /// Where the status lists are published: `{status_base}/{list id}`.
+    pub(crate) status_base: String,
 }
 
 const CONFIG: &str = "issuer.json";
@@ -108,7 +187,13 @@ const KEY: &str = "issuer-key.jwk";
 const DB: &str = "db";
 
 /// Creates an agency in `dir`.
-pub(crate) fn init(dir: &Path, office: &str, method: Method) -> Result<(), CliError> {
+pub(crate) fn init(
+    dir: &Path,
+    office: &str,
+    did: Option<&str>,
+    method: Method,
+    status_base: Option<&str>,
+) -> Result<(), CliError> {
     let io = |source| CliError::Io {
         path: dir.to_owned(),
         source,
@@ -120,33 +205,117 @@ pub(crate) fn init(dir: &Path, office: &str, method: Method) -> Result<(), CliEr
         )));
     }
     std::fs::create_dir_all(dir).map_err(io)?;
-    FileSigner::create(&dir.join(KEY))?;
+    let signer = FileSigner::create(&dir.join(KEY))?;
+    let identity = match did {
+        Some(did) => {
+            let parsed = dojang_did::Did::parse(did)?;
+            if parsed.method() != "web" {
+                return Err(CliError::Usage(
+                    "--did must be a did:web identifier; for did:key or did:jwk use --did-method"
+                        .into(),
+                ));
+            }
+            IssuerIdentity {
+                did: did.to_owned(),
+                kid: format!("{did}#key-1"),
+            }
+        }
+        None => IssuerIdentity::from_key(&signer.public_key(), method.into()),
+    };
+    let status_base = match (status_base, identity.did.strip_prefix("did:web:")) {
+        (Some(base), _) => base.trim_end_matches('/').to_owned(),
+        (None, Some(host)) => format!(
+            "https://{}/status",
+            host.replace("%3A", ":").replace(':', "/")
+        ),
+        (None, None) => format!(
+            "https://status.invalid/{}",
+            &signer.public_key().thumbprint()[..16]
+        ),
+    };
     let config = IssuerConfig {
         office: office.to_owned(),
-        did_method: match method {
-            Method::Key => "key".into(),
-            Method::Jwk => "jwk".into(),
-        },
+        did: identity.did,
+        kid: identity.kid,
+        key_file: KEY.to_owned(),
+        status_base,
     };
-    let text = serde_json::to_string_pretty(&config).unwrap_or_default();
-    write_file(&dir.join(CONFIG), &text)
+    save_config(dir, &config)
+}
+
+fn load_config(dir: &Path) -> Result<IssuerConfig, CliError> {
+    serde_json::from_value(read_json(&dir.join(CONFIG))?).map_err(|e| CliError::Json {
+        path: dir.join(CONFIG),
+        reason: e.to_string(),
+    })
+}
+
+/// Writes the configuration atomically: a new file, synced, then renamed over the old one.
+fn save_config(dir: &Path, config: &IssuerConfig) -> Result<(), CliError> {
+    let io = |source| CliError::Io {
+        path: dir.join(CONFIG),
+        source,
+    };
+    let text = serde_json::to_string_pretty(config).unwrap_or_default();
+    let tmp = dir.join(format!("{CONFIG}.tmp"));
+    {
+        use std::io::Write as _;
+        let mut f = std::fs::File::create(&tmp).map_err(io)?;
+        f.write_all(text.as_bytes()).map_err(io)?;
+        f.sync_all().map_err(io)?;
+    }
+    std::fs::rename(&tmp, dir.join(CONFIG)).map_err(io)
 }
 
 /// Opens the agency in `dir`.
 pub(crate) fn open(dir: &Path, policy: IssuancePolicy) -> Result<Issuer<FileSigner>, CliError> {
-    let config: IssuerConfig =
-        serde_json::from_value(read_json(&dir.join(CONFIG))?).map_err(|e| CliError::Json {
-            path: dir.join(CONFIG),
-            reason: e.to_string(),
-        })?;
-    let method = if config.did_method == "jwk" {
-        dojang_did::DidMethod::Jwk
-    } else {
-        dojang_did::DidMethod::Key
-    };
-    let signer = FileSigner::load(&dir.join(KEY))?;
+    let config = load_config(dir)?;
+    let signer = FileSigner::load(&dir.join(&config.key_file))?;
     let db = sled::open(dir.join(DB)).map_err(dojang_issuer::IssuerError::from)?;
-    Ok(Issuer::open(&db, signer, method, &config.office, policy)?)
+    let identity = IssuerIdentity {
+        did: config.did,
+        kid: config.kid,
+    };
+    Ok(Issuer::open(
+        &db,
+        signer,
+        identity,
+        &config.office,
+        policy,
+        &config.status_base,
+    )?)
+}
+
+/// A new key for a did:web agency: the next `#key-N`, the old key file kept for the record.
+fn rotate_key(dir: &Path) -> Result<(), CliError> {
+    let mut config = load_config(dir)?;
+    if !config.did.starts_with("did:web:") {
+        return Err(CliError::Usage(
+            "only a did:web agency can rotate its key: a did:key or did:jwk is its key".into(),
+        ));
+    }
+    let n = config
+        .kid
+        .rsplit_once("#key-")
+        .and_then(|(_, n)| n.parse::<u32>().ok())
+        .unwrap_or(1)
+        + 1;
+    let file = format!("issuer-key-{n}.jwk");
+    let signer = FileSigner::create(&dir.join(&file))?;
+    config.kid = format!("{}#key-{n}", config.did);
+    config.key_file = file;
+    save_config(dir, &config)?;
+    eprintln!(
+        "new key {} in {}; accredit it on the trust list before issuing with it",
+        config.kid,
+        dir.display()
+    );
+    let public = signer.public_key().to_json();
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&public).unwrap_or_default()
+    );
+    Ok(())
 }
 
 fn need_dir(dir: Option<PathBuf>) -> Result<PathBuf, CliError> {
@@ -170,14 +339,26 @@ pub(crate) fn run(args: IssuerArgs) -> Result<(), CliError> {
             );
             Ok(())
         }
-        IssuerCommand::Init { office, did_method } => {
+        IssuerCommand::Init {
+            office,
+            did,
+            did_method,
+            status_base,
+        } => {
             let dir = need_dir(args.dir)?;
-            init(&dir, &office, did_method)?;
+            init(
+                &dir,
+                &office,
+                did.as_deref(),
+                did_method,
+                status_base.as_deref(),
+            )?;
             let issuer = open(&dir, IssuancePolicy::default())?;
             eprintln!("created issuer {office} in {}", dir.display());
             println!("{}", issuer.did());
             Ok(())
         }
+        IssuerCommand::RotateKey => rotate_key(&need_dir(args.dir)?),
         command => {
             let dir = need_dir(args.dir)?;
             let policy = match &command {
@@ -233,7 +414,102 @@ fn run_open(issuer: &Issuer<FileSigner>, command: IssuerCommand) -> Result<(), C
                 println!("{}", serde_json::to_string(&r).unwrap_or_default());
             }
         }
-        IssuerCommand::Init { .. } | IssuerCommand::Generate { .. } => {}
+        IssuerCommand::Revoke { number } => change_status(issuer, &number, Status::Invalid)?,
+        IssuerCommand::Suspend { number } => change_status(issuer, &number, Status::Suspended)?,
+        IssuerCommand::Reinstate { number } => change_status(issuer, &number, Status::Valid)?,
+        IssuerCommand::StatusList {
+            out,
+            ttl,
+            valid_hours,
+        } => {
+            std::fs::create_dir_all(&out).map_err(|source| CliError::Io {
+                path: out.clone(),
+                source,
+            })?;
+            for meta in issuer.status_lists().lists()? {
+                let token = issuer.status_list_token(meta.id, now(), ttl, valid_hours * 3600)?;
+                let path = out.join(format!("{}.jwt", meta.id));
+                write_file(&path, &format!("{token}\n"))?;
+                eprintln!(
+                    "wrote {} ({}, {} of {} entries allocated)",
+                    path.display(),
+                    meta.uri,
+                    meta.allocated,
+                    meta.size
+                );
+            }
+        }
+        IssuerCommand::Event { file } => {
+            let text = if file.as_os_str() == "-" {
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|source| {
+                    CliError::Io {
+                        path: file.clone(),
+                        source,
+                    }
+                })?;
+                s
+            } else {
+                crate::error::read_file(&file)?
+            };
+            let event: RegisterEvent = serde_json::from_str(&text).map_err(|e| CliError::Json {
+                path: file.clone(),
+                reason: format!(
+                    "not a register event: line {}, column {}",
+                    e.line(),
+                    e.column()
+                ),
+            })?;
+            let outcome = issuer.apply_event(&event)?;
+            eprintln!(
+                "{}; {} credential(s) revoked",
+                outcome.summary,
+                outcome.revoked.len()
+            );
+            println!("{}", serde_json::to_string(&outcome).unwrap_or_default());
+        }
+        IssuerCommand::Checkpoint => println!("{}", issuer.checkpoint(now())?),
+        IssuerCommand::Checkpoints => {
+            for cp in issuer.log().checkpoints()? {
+                println!("{cp}");
+            }
+        }
+        IssuerCommand::LogProof { number, out } => {
+            let inclusion = issuer.log_inclusion(&number, now())?;
+            let text = serde_json::to_string_pretty(&inclusion).unwrap_or_default();
+            match out {
+                Some(path) => write_file(&path, &format!("{text}\n"))?,
+                None => println!("{text}"),
+            }
+        }
+        IssuerCommand::ConsistencyProof { old, new } => {
+            let new = match new {
+                Some(n) => n,
+                None => issuer.log().size()?,
+            };
+            let proof = issuer.log().consistency_proof(old, new)?;
+            println!("{}", serde_json::to_string(&proof).unwrap_or_default());
+        }
+        IssuerCommand::LogExport => {
+            for leaf in issuer.log().leaves()? {
+                println!("{}", serde_json::to_string(&leaf).unwrap_or_default());
+            }
+        }
+        IssuerCommand::Init { .. } | IssuerCommand::Generate { .. } | IssuerCommand::RotateKey => {}
     }
+    Ok(())
+}
+
+fn change_status(
+    issuer: &Issuer<FileSigner>,
+    number: &str,
+    status: Status,
+) -> Result<(), CliError> {
+    let previous = issuer.set_status(number, status)?;
+    eprintln!(
+        "credential {number}: {} -> {} (on disk; publish the status list for verifiers)",
+        previous.name(),
+        status.name()
+    );
     Ok(())
 }

@@ -4,6 +4,7 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use dojang_vc::log_inclusion::LogInclusion;
 use dojang_vc::trust_list::verify_trust_list;
 use dojang_vc::Algorithm;
 use dojang_verifier::{
@@ -44,6 +45,13 @@ pub(crate) struct VerifyArgs {
     /// Refuse credentials that carry no status reference.
     #[arg(long)]
     require_status: bool,
+    /// The holder's proof that the issuer logged the credential (`wallet present
+    /// --log-proof-out`); its checkpoint must be signed by a key the trust holds.
+    #[arg(long)]
+    log_proof: Option<PathBuf>,
+    /// Refuse a credential without a log inclusion proof.
+    #[arg(long)]
+    require_log_inclusion: bool,
     /// The verifier's identifier, which the KB-JWT's `aud` must equal.
     #[arg(long, requires = "nonce", conflicts_with = "no_kb")]
     aud: Option<String>,
@@ -132,7 +140,19 @@ pub(crate) fn run(args: VerifyArgs) -> Result<u8, CliError> {
         accepted_vcts: args.accept_vct,
         status_max_age_seconds: Some(args.status_max_age),
         require_status: args.require_status,
+        require_log_inclusion: args.require_log_inclusion,
         ..Policy::default()
+    };
+    let inclusion = match &args.log_proof {
+        Some(path) => Some(
+            serde_json::from_value::<LogInclusion>(crate::error::read_json(path)?).map_err(
+                |e| CliError::Json {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                },
+            )?,
+        ),
+        None => None,
     };
     let challenge = args
         .aud
@@ -146,6 +166,7 @@ pub(crate) fn run(args: VerifyArgs) -> Result<u8, CliError> {
             challenge: challenge.as_ref(),
             nonces: None,
             status: Some(&status),
+            log: inclusion.as_ref(),
             now,
         },
     );

@@ -3,10 +3,13 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use dojang_wallet::{claims_of, masked, passphrase_from_env_or_prompt, CredentialId, Wallet};
+use dojang_vc::log_inclusion::LogInclusion;
+use dojang_wallet::{
+    claims_of, log_inclusion_of, masked, passphrase_from_env_or_prompt, CredentialId, Wallet,
+};
 use serde_json::json;
 
-use crate::error::{read_file, write_file, CliError};
+use crate::error::{read_file, read_json, write_file, CliError};
 use crate::time::{format, now};
 
 #[derive(Debug, Args)]
@@ -37,6 +40,16 @@ enum WalletCommand {
         /// A label to recognise it by.
         #[arg(long, default_value = "")]
         label: String,
+        /// The trust list to take a did:web issuer's key from (with --root-key).
+        #[arg(long, requires = "root_key")]
+        trust_list: Option<PathBuf>,
+        /// The ministry's root public key that signs the trust list.
+        #[arg(long, requires = "trust_list")]
+        root_key: Option<PathBuf>,
+        /// The issuer's log inclusion proof for this credential (`dojang issuer log-proof`),
+        /// kept beside it for verifiers that require one.
+        #[arg(long)]
+        log_proof: Option<PathBuf>,
     },
     /// List stored credentials (no personal data).
     List,
@@ -64,6 +77,9 @@ enum WalletCommand {
         /// Write the presentation to this file instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Also write the credential's log inclusion proof here, for the verifier.
+        #[arg(long)]
+        log_proof_out: Option<PathBuf>,
     },
     /// Every presentation made: when, to whom, what was disclosed and withheld.
     History,
@@ -105,9 +121,41 @@ pub(crate) fn run(args: WalletArgs) -> Result<(), CliError> {
                 }
             }
         }
-        WalletCommand::Import { file, label } => {
+        WalletCommand::Import {
+            file,
+            label,
+            trust_list,
+            root_key,
+            log_proof,
+        } => {
             let text = read_file(&file)?;
-            let (id, c) = wallet.import(&text, &label, now())?;
+            let trust = match (trust_list, root_key) {
+                (Some(list), Some(root)) => {
+                    let root = super::key::load_public(&root)?;
+                    let token = read_file(&list)?;
+                    Some(dojang_vc::trust_list::verify_trust_list(
+                        token.trim(),
+                        &root,
+                        now(),
+                        None,
+                        &dojang_vc::Budget::default(),
+                    )?)
+                }
+                _ => None,
+            };
+            let inclusion = match log_proof {
+                Some(path) => Some(
+                    serde_json::from_value::<LogInclusion>(read_json(&path)?).map_err(|e| {
+                        CliError::Json {
+                            path: path.clone(),
+                            reason: e.to_string(),
+                        }
+                    })?,
+                ),
+                None => None,
+            };
+            let (id, c) =
+                wallet.import_with(&text, &label, trust.as_ref(), inclusion.as_ref(), now())?;
             println!("{id}");
             eprintln!(
                 "imported {} from {} (verified, bound to this wallet)",
@@ -147,9 +195,19 @@ pub(crate) fn run(args: WalletArgs) -> Result<(), CliError> {
             aud,
             nonce,
             out,
+            log_proof_out,
         } => {
             let paths: Vec<String> = disclose.into_iter().filter(|p| !p.is_empty()).collect();
-            let p = wallet.present(&parse_id(&id)?, &paths, &aud, &nonce, now())?;
+            let id = parse_id(&id)?;
+            if let Some(path) = log_proof_out {
+                let inclusion =
+                    log_inclusion_of(&wallet.get_credential(&id)?).ok_or_else(|| {
+                        CliError::Usage("this credential was imported without a log proof".into())
+                    })?;
+                let text = serde_json::to_string_pretty(&inclusion).unwrap_or_default();
+                write_file(&path, &format!("{text}\n"))?;
+            }
+            let p = wallet.present(&id, &paths, &aud, &nonce, now())?;
             eprintln!(
                 "disclosing {} to {aud}; withholding {} other claim(s)",
                 p.disclosed.join(", "),

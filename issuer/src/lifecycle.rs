@@ -1,0 +1,158 @@
+//! What happens to credentials after issuance: revocation and suspension, published status
+//! lists, log checkpoints and inclusion proofs, and register events that make credentials stale.
+
+use std::collections::BTreeSet;
+
+use dojang_vc::log::verify_checkpoint;
+pub use dojang_vc::log_inclusion::LogInclusion;
+use dojang_vc::status_list::Status;
+use dojang_vc::{Budget, VerificationKey};
+use serde::Serialize;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional as _;
+
+use crate::events::{apply_event, RegisterEvent};
+use crate::issuance::Issuer;
+use crate::records::IssuanceRecord;
+use crate::signer::IssuerSigner;
+use crate::IssuerError;
+
+/// The outcome of a register event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventOutcome {
+    /// What changed, by register id only.
+    pub summary: String,
+    /// Credential numbers made invalid in the same durable step.
+    pub revoked: Vec<String>,
+}
+
+impl<S: IssuerSigner> Issuer<S> {
+    /// The record of credential `number`.
+    pub fn record(&self, number: &str) -> Result<IssuanceRecord, IssuerError> {
+        self.records()
+            .get(number)?
+            .ok_or_else(|| IssuerError::RecordNotFound {
+                number: number.to_owned(),
+            })
+    }
+
+    /// Sets the status of credential `number` (revoke: `Invalid`, suspend: `Suspended`,
+    /// reinstate: `Valid`), durably; returns the previous status. Revocation is final.
+    pub fn set_status(&self, number: &str, status: Status) -> Result<Status, IssuerError> {
+        let (list, idx) = status_position(&self.record(number)?)?;
+        self.status_lists().set(list, idx, status)
+    }
+
+    /// A signed Status List Token for list `list`, valid for `valid_for` seconds, to be cached
+    /// by verifiers for `ttl` seconds.
+    pub fn status_list_token(
+        &self,
+        list: u32,
+        now: i64,
+        ttl: i64,
+        valid_for: i64,
+    ) -> Result<String, IssuerError> {
+        self.status_lists().token(
+            list,
+            self.did(),
+            self.kid(),
+            self.signer(),
+            now,
+            ttl,
+            valid_for,
+        )
+    }
+
+    /// Signs and stores a checkpoint of the log as it is now.
+    pub fn checkpoint(&self, now: i64) -> Result<String, IssuerError> {
+        self.log()
+            .checkpoint(self.did(), self.kid(), self.signer(), now)
+    }
+
+    /// The inclusion proof of credential `number` against the newest checkpoint, signing a new
+    /// checkpoint first when the newest one does not cover the credential yet.
+    pub fn log_inclusion(&self, number: &str, now: i64) -> Result<LogInclusion, IssuerError> {
+        let record = self.record(number)?;
+        let index = record
+            .log_index
+            .ok_or_else(|| IssuerError::RecordNotFound {
+                number: number.to_owned(),
+            })?;
+        let key = VerificationKey::Ed25519(self.public_key());
+        let budget = Budget::default();
+        let covering = match self.log().latest_checkpoint()? {
+            Some(cp) if verify_checkpoint(&cp, &key, &budget)?.tree_size > index => cp,
+            _ => self.checkpoint(now)?,
+        };
+        let size = verify_checkpoint(&covering, &key, &budget)?.tree_size;
+        let leaf = self
+            .log()
+            .leaf(index)?
+            .ok_or_else(|| IssuerError::RecordNotFound {
+                number: number.to_owned(),
+            })?;
+        Ok(LogInclusion {
+            leaf,
+            proof: self.log().inclusion_proof(index, size)?,
+            checkpoint: covering,
+        })
+    }
+
+    /// Applies a register event and, in the same durable step (one sled transaction over the
+    /// register and the status entries, flushed before returning), marks every credential it
+    /// makes stale as invalid. Says which ones.
+    pub fn apply_event(&self, event: &RegisterEvent) -> Result<EventOutcome, IssuerError> {
+        let effect = apply_event(&self.register().export()?, event)?;
+        let prepared = self.register().prepare_replace(&effect.register)?;
+        let mut stale = Vec::new();
+        for record in self.records().list()? {
+            let shown: BTreeSet<&str> = record.covers.iter().map(String::as_str).collect();
+            let hit = effect.stale.iter().any(|set| {
+                set.vct == record.vct && set.persons.iter().any(|p| shown.contains(p.as_str()))
+            });
+            if !hit {
+                continue;
+            }
+            let (list, idx) = status_position(&record)?;
+            if self.status_lists().status(list, idx)? != Some(Status::Invalid) {
+                stale.push((record.document_number.clone(), list, idx));
+            }
+        }
+        let [persons, households, families, rrn_index] = self.register().trees();
+        let (_, entries) = self.status_lists().trees();
+        let trees = [persons, households, families, rrn_index, entries];
+        trees[..]
+            .transaction(|views| {
+                prepared.apply_tx(&views[..4])?;
+                for (_, list, idx) in &stale {
+                    crate::status::StatusLists::set_tx(&views[4], *list, *idx, Status::Invalid)?;
+                }
+                Ok::<(), ConflictableTransactionError<IssuerError>>(())
+            })
+            .map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(source) => IssuerError::Storage { source },
+            })?;
+        self.flush()?;
+        Ok(EventOutcome {
+            summary: effect.summary,
+            revoked: stale.into_iter().map(|(n, _, _)| n).collect(),
+        })
+    }
+}
+
+/// The (list id, index) a record's status lives at.
+fn status_position(record: &IssuanceRecord) -> Result<(u32, u32), IssuerError> {
+    let missing = || IssuerError::RecordNotFound {
+        number: record.document_number.clone(),
+    };
+    let uri = record.status_uri.as_deref().ok_or_else(missing)?;
+    let idx = record.status_idx.ok_or_else(missing)?;
+    let list = uri
+        .rsplit('/')
+        .next()
+        .and_then(|l| l.parse::<u32>().ok())
+        .ok_or_else(missing)?;
+    let idx = u32::try_from(idx).map_err(|_| missing())?;
+    Ok((list, idx))
+}
