@@ -23,6 +23,7 @@ mod records;
 mod register;
 mod signer;
 mod status;
+mod storage;
 
 pub use error::IssuerError;
 pub use events::{apply_event, EventEffect, RegisterEvent, StaleSet};
@@ -38,3 +39,4 @@ pub use register::{
 };
 pub use signer::{read_private_jwk, write_private_jwk, FileSigner, IssuerSigner};
 pub use status::{ListMeta, StatusLists, StatusRef, LIST_SIZE, STATUS_BITS};
+pub use storage::open_db;

@@ -60,7 +60,7 @@ fn issue(db: &sled::Db, log: &TransparencyLog, records: &sled::Tree, leaf: &LogL
 fn appends_in_a_transaction_survive_reopening() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let db = sled::open(dir.path()).unwrap();
+        let db = dojang_issuer::open_db(dir.path()).unwrap();
         let log = TransparencyLog::open(&db).unwrap();
         let records = db.open_tree("test.records").unwrap();
         for i in 0..5 {
@@ -78,7 +78,7 @@ fn appends_in_a_transaction_survive_reopening() {
         assert!(aborted.is_err());
         assert_eq!(log.size().unwrap(), 5);
     }
-    let db = sled::open(dir.path()).unwrap();
+    let db = dojang_issuer::open_db(dir.path()).unwrap();
     let log = TransparencyLog::open(&db).unwrap();
     let records = db.open_tree("test.records").unwrap();
     assert_eq!(log.size().unwrap(), 5);

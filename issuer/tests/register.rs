@@ -638,11 +638,11 @@ fn a_flushed_register_survives_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("issuer.sled");
     {
-        let db = sled::open(&path).unwrap();
+        let db = dojang_issuer::open_db(&path).unwrap();
         let register = Register::open(&db).unwrap();
         register.import(&file).unwrap();
     }
-    let db = sled::open(&path).unwrap();
+    let db = dojang_issuer::open_db(&path).unwrap();
     let register = Register::open(&db).unwrap();
     assert_eq!(register.person_count(), file.persons.len());
     assert_eq!(register.household_count(), 120);

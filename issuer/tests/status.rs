@@ -101,14 +101,14 @@ fn durable_across_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("issuer.sled");
     let (revoked, suspended, valid) = {
-        let db = sled::open(&path).unwrap();
+        let db = dojang_issuer::open_db(&path).unwrap();
         let lists = StatusLists::open(&db, BASE).unwrap();
         let refs: Vec<StatusRef> = (0..10).map(|_| lists.allocate().unwrap()).collect();
         lists.set(0, refs[0].idx, Status::Invalid).unwrap();
         lists.set(0, refs[1].idx, Status::Suspended).unwrap();
         (refs[0].clone(), refs[1].clone(), refs[2].clone())
     };
-    let db = sled::open(&path).unwrap();
+    let db = dojang_issuer::open_db(&path).unwrap();
     let lists = StatusLists::open(&db, BASE).unwrap();
     assert_eq!(lists.status(0, revoked.idx).unwrap(), Some(Status::Invalid));
     assert_eq!(

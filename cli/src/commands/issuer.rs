@@ -271,7 +271,7 @@ fn save_config(dir: &Path, config: &IssuerConfig) -> Result<(), CliError> {
 pub(crate) fn open(dir: &Path, policy: IssuancePolicy) -> Result<Issuer<FileSigner>, CliError> {
     let config = load_config(dir)?;
     let signer = FileSigner::load(&dir.join(&config.key_file))?;
-    let db = sled::open(dir.join(DB)).map_err(dojang_issuer::IssuerError::from)?;
+    let db = dojang_issuer::open_db(&dir.join(DB))?;
     let identity = IssuerIdentity {
         did: config.did,
         kid: config.kid,
