@@ -475,6 +475,25 @@ fn wipe_private_member(jwk: &mut Value) {
     }
 }
 
+/// Opens the store, waiting up to two seconds for a lock that is being released: sled drops its
+/// file lock from a background thread a moment after the last handle goes, so a wallet closed
+/// and reopened at once (or a command started right after another) can find it still held. A
+/// store really open in another process is still an error.
+fn open_store(path: &Path) -> Result<sled::Db, sled::Error> {
+    let start = std::time::Instant::now();
+    loop {
+        match sled::Config::new().path(path).open() {
+            Err(sled::Error::Io(e))
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    && start.elapsed() < std::time::Duration::from_secs(2) =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -529,24 +548,5 @@ mod tests {
         let debug = format!("{credential:?}");
         assert!(!debug.contains("secret") && !debug.contains("홍길동") && !debug.contains("서울"));
         assert!(debug.contains("urn:x"));
-    }
-}
-
-/// Opens the store, waiting up to two seconds for a lock that is being released: sled drops its
-/// file lock from a background thread a moment after the last handle goes, so a wallet closed
-/// and reopened at once (or a command started right after another) can find it still held. A
-/// store really open in another process is still an error.
-fn open_store(path: &Path) -> Result<sled::Db, sled::Error> {
-    let start = std::time::Instant::now();
-    loop {
-        match sled::Config::new().path(path).open() {
-            Err(sled::Error::Io(e))
-                if e.kind() == std::io::ErrorKind::WouldBlock
-                    && start.elapsed() < std::time::Duration::from_secs(2) =>
-            {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            other => return other,
-        }
     }
 }
