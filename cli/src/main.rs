@@ -40,6 +40,9 @@ enum Command {
     Issuer(issuer::IssuerArgs),
     /// A citizen's encrypted wallet.
     Wallet(wallet::WalletArgs),
+    /// The auditor's tools: log consistency, reconciliation of records and log, tracing one
+    /// credential. Exit 0 when the check holds, 1 when it does not.
+    Audit(commands::audit::AuditArgs),
     /// The whole story in one process, step by step: issue, hold, disclose, verify, reject.
     Demo(demo::DemoArgs),
     /// The root authority: accredits issuers and relying parties, publishes the trust list.
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         Command::Issuer(a) => issuer::run(a).map(|()| 0),
         Command::Wallet(a) => wallet::run(a).map(|()| 0),
         Command::Demo(a) => demo::run(a).map(|()| 0),
+        Command::Audit(a) => commands::audit::run(a),
         Command::Trust(a) => commands::trust::run(a).map(|()| 0),
     };
     match result {

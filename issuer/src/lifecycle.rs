@@ -80,8 +80,14 @@ impl<S: IssuerSigner> Issuer<S> {
             })?;
         let key = VerificationKey::Ed25519(self.public_key());
         let budget = Budget::default();
+        // A checkpoint signed with an earlier key (before a rotation) or too small to cover the
+        // leaf is replaced by a fresh one signed now.
         let covering = match self.log().latest_checkpoint()? {
-            Some(cp) if verify_checkpoint(&cp, &key, &budget)?.tree_size > index => cp,
+            Some(cp)
+                if verify_checkpoint(&cp, &key, &budget).is_ok_and(|c| c.tree_size > index) =>
+            {
+                cp
+            }
             _ => self.checkpoint(now)?,
         };
         let size = verify_checkpoint(&covering, &key, &budget)?.tree_size;

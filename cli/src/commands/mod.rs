@@ -1,5 +1,6 @@
 //! One module per top-level command.
 
+pub(crate) mod audit;
 pub(crate) mod demo;
 pub(crate) mod issue;
 pub(crate) mod issuer;
