@@ -17,12 +17,16 @@ pub fn open_db(path: &Path) -> Result<sled::Db, IssuerError> {
     loop {
         match sled::open(path) {
             Ok(db) => return Ok(db),
-            Err(sled::Error::Io(e))
-                if e.kind() == std::io::ErrorKind::WouldBlock && start.elapsed() < LOCK_WAIT =>
-            {
+            Err(sled::Error::Io(e)) if is_lock_held(&e) && start.elapsed() < LOCK_WAIT => {
                 std::thread::sleep(Duration::from_millis(20));
             }
             Err(source) => return Err(IssuerError::Storage { source }),
         }
     }
+}
+
+/// sled 0.34 reports a held lock as `Other` with the text "could not acquire lock"; newer
+/// versions may say `WouldBlock`.
+fn is_lock_held(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("could not acquire lock")
 }

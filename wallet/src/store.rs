@@ -484,7 +484,8 @@ fn open_store(path: &Path) -> Result<sled::Db, sled::Error> {
     loop {
         match sled::Config::new().path(path).open() {
             Err(sled::Error::Io(e))
-                if e.kind() == std::io::ErrorKind::WouldBlock
+                if (e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.to_string().contains("could not acquire lock"))
                     && start.elapsed() < std::time::Duration::from_secs(2) =>
             {
                 std::thread::sleep(std::time::Duration::from_millis(20));
