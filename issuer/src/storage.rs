@@ -10,7 +10,7 @@ use crate::IssuerError;
 /// reopens its database (or a command started right after another ends) can find it still held.
 const LOCK_WAIT: Duration = Duration::from_secs(2);
 
-/// Opens (or creates) the database at `path`, waiting up to [`LOCK_WAIT`] for a lock that is
+/// Opens (or creates) the database at `path`, waiting up to two seconds for a lock that is
 /// being released. A database really in use by another process is still an error.
 pub fn open_db(path: &Path) -> Result<sled::Db, IssuerError> {
     let start = Instant::now();

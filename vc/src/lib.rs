@@ -12,7 +12,11 @@
 //! - [`process`](process::process): RFC 9901 §7.1 steps 3–5, putting disclosed claims back;
 //! - [`present`]: choosing what to show;
 //! - [`key_binding`]: the KB-JWT, made and checked (§7.3);
-//! - [`credentials`]: 주민등록표 등본/초본 and 가족관계증명서.
+//! - [`credentials`]: 주민등록표 등본/초본 and 가족관계증명서;
+//! - [`status_list`]: IETF Token Status List (revocation, suspension), bitstring and token;
+//! - [`trust_list`]: the root-signed list of accredited issuers and relying parties;
+//! - [`merkle`], [`log`] and [`log_inclusion`]: the issuance transparency log (RFC 9162 hashing),
+//!   checkpoints and proofs.
 //!
 //! Every limit on untrusted input is a field of [`Budget`].
 

@@ -53,7 +53,7 @@ fn split_point(n: usize) -> usize {
     1usize << (usize::BITS - 1 - below.leading_zeros())
 }
 
-/// MTH(D[n]) over the leaf hashes `leaves` (RFC 9162 §2.1.1): the empty root for no leaves, the
+/// `MTH(D[n])` over the leaf hashes `leaves` (RFC 9162 §2.1.1): the empty root for no leaves, the
 /// leaf hash itself for one, otherwise `node_hash(MTH(D[0:k]), MTH(D[k:n]))` with `k` the
 /// largest power of two smaller than `n`. Costs `n - 1` node hashes.
 pub fn root(leaves: &[Hash]) -> Hash {
@@ -71,7 +71,7 @@ fn proof_error(reason: &'static str) -> VcError {
     VcError::LogProofInvalid { reason }
 }
 
-/// The audit path PATH(m, D[n]) of the leaf at `index` in the tree of the leaf hashes `leaves`
+/// The audit path `PATH(m, D[n])` of the leaf at `index` in the tree of the leaf hashes `leaves`
 /// (RFC 9162 §2.1.3.1), from the leaf's sibling up to the root's child. Costs `O(n)` hashes
 /// ([`Tree::inclusion_proof`] costs `O(log n)`).
 ///
@@ -80,7 +80,7 @@ pub fn inclusion_proof(leaves: &[Hash], index: u64) -> Result<Vec<Hash>, VcError
     path(leaves.len(), index, |lo, hi| root(&leaves[lo..hi]))
 }
 
-/// The consistency proof PROOF(m, D[n]) between the tree of the first `old_size` leaves and the
+/// The consistency proof `PROOF(m, D[n])` between the tree of the first `old_size` leaves and the
 /// tree of all of `leaves` (RFC 9162 §2.1.4.1). Costs `O(n)` hashes
 /// ([`Tree::consistency_proof`] costs `O(log n)`).
 ///

@@ -107,7 +107,7 @@ enum TrustCommand {
     },
     /// Register a relying party and the claims it may ask for.
     RegisterRp {
-        /// Its identifier (e.g. https://bank.example).
+        /// Its identifier (e.g. `https://bank.example`).
         #[arg(long)]
         id: String,
         /// Its name in Korean.
