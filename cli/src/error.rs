@@ -82,6 +82,16 @@ pub(crate) fn read_json(path: &std::path::Path) -> Result<serde_json::Value, Cli
     })
 }
 
+/// Reads a JSON file into `T`, naming the file in the error.
+pub(crate) fn read_json_as<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+) -> Result<T, CliError> {
+    serde_json::from_value(read_json(path)?).map_err(|e| CliError::Json {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
 pub(crate) fn write_file(path: &std::path::Path, text: &str) -> Result<(), CliError> {
     std::fs::write(path, text).map_err(|source| CliError::Io {
         path: path.to_owned(),

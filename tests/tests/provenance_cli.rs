@@ -131,10 +131,9 @@ impl World {
             AUD,
             "--nonce",
             NONCE,
-            "--status-list",
         ];
-        let list0 = status.join("0.jwt");
-        args.push(s(&list0));
+        args.push("--status-dir");
+        args.push(s(&status));
         args.extend_from_slice(&["--require-log-inclusion", "--log-proof", s(&proof)]);
         args.extend_from_slice(extra);
         args.push(s(&pres));

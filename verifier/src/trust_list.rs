@@ -17,6 +17,7 @@ use serde_json::json;
 
 use crate::provenance::ProvenanceEntry;
 use crate::trust::IssuerTrust;
+use crate::validity::rfc3339;
 
 /// The verifier's trust in issuers, from a verified trust list: an issuer is trusted for a `vct`
 /// only if the list accredits it for that type, its accreditation is active, and the key named
@@ -188,16 +189,6 @@ impl IssuerTrust for TrustListTrust {
     ) -> Vec<ProvenanceEntry> {
         TrustListTrust::provenance(self, iss, kid, vct, iat)
     }
-}
-
-fn rfc3339(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .ok()
-        .and_then(|d| {
-            d.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| t.to_string())
 }
 
 /// The verifier's rollback memory: the highest trust-list sequence number it has accepted, kept

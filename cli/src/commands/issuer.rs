@@ -11,7 +11,7 @@ use dojang_vc::status_list::Status;
 use serde::{Deserialize, Serialize};
 
 use super::key::{load_public, Method};
-use crate::error::{read_json, write_file, CliError};
+use crate::error::{write_file, CliError};
 use crate::time::{format, now};
 
 #[derive(Debug, Args)]
@@ -244,10 +244,7 @@ pub(crate) fn init(
 }
 
 fn load_config(dir: &Path) -> Result<IssuerConfig, CliError> {
-    serde_json::from_value(read_json(&dir.join(CONFIG))?).map_err(|e| CliError::Json {
-        path: dir.join(CONFIG),
-        reason: e.to_string(),
-    })
+    crate::error::read_json_as(&dir.join(CONFIG))
 }
 
 /// Writes the configuration atomically: a new file, synced, then renamed over the old one.

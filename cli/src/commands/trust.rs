@@ -169,10 +169,7 @@ impl Authority {
                 dir: dir.to_owned(),
             });
         }
-        serde_json::from_value(read_json(&path)?).map_err(|e| CliError::Json {
-            path,
-            reason: e.to_string(),
-        })
+        crate::error::read_json_as(&path)
     }
 
     /// The list as it would be published next at `iat`, valid for `valid_days`.

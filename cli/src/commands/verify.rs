@@ -39,6 +39,10 @@ pub(crate) struct VerifyArgs {
     /// A Status List Token (repeatable), signed by the credential's issuer.
     #[arg(long = "status-list", value_name = "FILE")]
     status_list: Vec<PathBuf>,
+    /// A directory of Status List Tokens (every `*.jwt` in it), such as a verifier's cache or
+    /// the output of `dojang issuer status-list`.
+    #[arg(long, value_name = "DIR")]
+    status_dir: Option<PathBuf>,
     /// How old a status list may be, in seconds, before the status is "cannot decide".
     #[arg(long, default_value_t = 86_400)]
     status_max_age: i64,
@@ -120,7 +124,21 @@ pub(crate) fn run(args: VerifyArgs) -> Result<u8, CliError> {
         }
     };
     let mut status = StatusListCache::new();
-    for file in &args.status_list {
+    let mut status_files = args.status_list.clone();
+    if let Some(dir) = &args.status_dir {
+        let io = |source| CliError::Io {
+            path: dir.clone(),
+            source,
+        };
+        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(io)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "jwt"))
+            .collect();
+        found.sort();
+        status_files.extend(found);
+    }
+    for file in &status_files {
         let token = read_file(file)?;
         if let Err(e) = status.insert_trusted(
             token.trim(),
@@ -144,14 +162,7 @@ pub(crate) fn run(args: VerifyArgs) -> Result<u8, CliError> {
         ..Policy::default()
     };
     let inclusion = match &args.log_proof {
-        Some(path) => Some(
-            serde_json::from_value::<LogInclusion>(crate::error::read_json(path)?).map_err(
-                |e| CliError::Json {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                },
-            )?,
-        ),
+        Some(path) => Some(crate::error::read_json_as::<LogInclusion>(path)?),
         None => None,
     };
     let challenge = args

@@ -9,7 +9,7 @@ use dojang_wallet::{
 };
 use serde_json::json;
 
-use crate::error::{read_file, read_json, write_file, CliError};
+use crate::error::{read_file, write_file, CliError};
 use crate::time::{format, now};
 
 #[derive(Debug, Args)]
@@ -144,14 +144,7 @@ pub(crate) fn run(args: WalletArgs) -> Result<(), CliError> {
                 _ => None,
             };
             let inclusion = match log_proof {
-                Some(path) => Some(
-                    serde_json::from_value::<LogInclusion>(read_json(&path)?).map_err(|e| {
-                        CliError::Json {
-                            path: path.clone(),
-                            reason: e.to_string(),
-                        }
-                    })?,
-                ),
+                Some(path) => Some(crate::error::read_json_as::<LogInclusion>(&path)?),
                 None => None,
             };
             let (id, c) =
