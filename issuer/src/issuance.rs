@@ -22,6 +22,9 @@ use crate::records::{IssuanceRecord, Records};
 use crate::register::Register;
 use crate::signer::IssuerSigner;
 use crate::status::StatusLists;
+
+/// The tree of status changes, keyed by credential number.
+const STATUS_HISTORY_TREE: &str = "status.history";
 use crate::IssuerError;
 
 /// Which certificate to issue.
@@ -111,6 +114,8 @@ pub struct Issuer<S: IssuerSigner> {
     records: Records,
     status: StatusLists,
     log: TransparencyLog,
+    /// Every status change of every credential, by credential number (see `lifecycle.rs`).
+    pub(crate) history: sled::Tree,
     db: sled::Db,
     signer: S,
     identity: IssuerIdentity,
@@ -137,6 +142,7 @@ impl<S: IssuerSigner> Issuer<S> {
             records: Records::open(db)?,
             status: StatusLists::open(db, status_base)?,
             log: TransparencyLog::open(db)?,
+            history: db.open_tree(STATUS_HISTORY_TREE)?,
             db: db.clone(),
             signer,
             identity,

@@ -29,7 +29,7 @@ pub use error::IssuerError;
 pub use events::{apply_event, EventEffect, RegisterEvent, StaleSet};
 pub use generator::{generate, SYNTHETIC_REFERENCE_DATE};
 pub use issuance::{Certificate, IssuancePolicy, IssuedCredential, Issuer, IssuerIdentity};
-pub use lifecycle::{EventOutcome, LogInclusion};
+pub use lifecycle::{EventOutcome, LogInclusion, StatusChange};
 pub use log::TransparencyLog;
 pub use records::{IssuanceRecord, Records};
 pub use register::{

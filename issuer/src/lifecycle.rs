@@ -37,10 +37,46 @@ impl<S: IssuerSigner> Issuer<S> {
     }
 
     /// Sets the status of credential `number` (revoke: `Invalid`, suspend: `Suspended`,
-    /// reinstate: `Valid`), durably; returns the previous status. Revocation is final.
-    pub fn set_status(&self, number: &str, status: Status) -> Result<Status, IssuerError> {
+    /// reinstate: `Valid`) at `now` for `cause`, with its history entry, in one durable step;
+    /// returns the previous status. Revocation is final.
+    pub fn set_status(
+        &self,
+        number: &str,
+        status: Status,
+        now: i64,
+        cause: &str,
+    ) -> Result<Status, IssuerError> {
         let (list, idx) = status_position(&self.record(number)?)?;
-        self.status_lists().set(list, idx, status)
+        let (_, entries) = self.status_lists().trees();
+        let previous = (entries, &self.history)
+            .transaction(|(entries, history)| {
+                let previous = crate::status::StatusLists::set_tx(entries, list, idx, status)?;
+                append_history(history, number, previous, status, now, cause)?;
+                Ok(previous)
+            })
+            .map_err(from_tx)?;
+        self.flush()?;
+        Ok(previous)
+    }
+
+    /// Every status change of credential `number`, oldest first. Issuance (valid) is the first.
+    pub fn status_history(&self, number: &str) -> Result<Vec<StatusChange>, IssuerError> {
+        let record = self.record(number)?;
+        let mut changes = vec![StatusChange {
+            at: record.issued_at,
+            from: None,
+            to: Status::Valid.name().to_owned(),
+            cause: "issued".to_owned(),
+        }];
+        if let Some(bytes) = self.history.get(number.as_bytes())? {
+            let later: Vec<StatusChange> =
+                serde_json::from_slice(&bytes).map_err(|e| IssuerError::Corrupt {
+                    what: "status history",
+                    reason: e.to_string(),
+                })?;
+            changes.extend(later);
+        }
+        Ok(changes)
     }
 
     /// A signed Status List Token for list `list`, valid for `valid_for` seconds, to be cached
@@ -107,7 +143,11 @@ impl<S: IssuerSigner> Issuer<S> {
     /// Applies a register event and, in the same durable step (one sled transaction over the
     /// register and the status entries, flushed before returning), marks every credential it
     /// makes stale as invalid. Says which ones.
-    pub fn apply_event(&self, event: &RegisterEvent) -> Result<EventOutcome, IssuerError> {
+    pub fn apply_event(
+        &self,
+        event: &RegisterEvent,
+        now: i64,
+    ) -> Result<EventOutcome, IssuerError> {
         let effect = apply_event(&self.register().export()?, event)?;
         let prepared = self.register().prepare_replace(&effect.register)?;
         let mut stale = Vec::new();
@@ -126,24 +166,86 @@ impl<S: IssuerSigner> Issuer<S> {
         }
         let [persons, households, families, rrn_index] = self.register().trees();
         let (_, entries) = self.status_lists().trees();
-        let trees = [persons, households, families, rrn_index, entries];
+        let trees = [
+            persons,
+            households,
+            families,
+            rrn_index,
+            entries,
+            &self.history,
+        ];
+        let cause = format!("register event {}", event.kind());
         trees[..]
             .transaction(|views| {
                 prepared.apply_tx(&views[..4])?;
-                for (_, list, idx) in &stale {
-                    crate::status::StatusLists::set_tx(&views[4], *list, *idx, Status::Invalid)?;
+                for (number, list, idx) in &stale {
+                    let previous = crate::status::StatusLists::set_tx(
+                        &views[4],
+                        *list,
+                        *idx,
+                        Status::Invalid,
+                    )?;
+                    append_history(&views[5], number, previous, Status::Invalid, now, &cause)?;
                 }
                 Ok::<(), ConflictableTransactionError<IssuerError>>(())
             })
-            .map_err(|e| match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(source) => IssuerError::Storage { source },
-            })?;
+            .map_err(from_tx)?;
         self.flush()?;
         Ok(EventOutcome {
             summary: effect.summary,
             revoked: stale.into_iter().map(|(n, _, _)| n).collect(),
         })
+    }
+}
+
+/// One change of a credential's status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct StatusChange {
+    /// When, seconds since the epoch.
+    pub at: i64,
+    /// The status before (`None` at issuance).
+    pub from: Option<String>,
+    /// The status after.
+    pub to: String,
+    /// Why: `issued`, `revoke`, `suspend`, `reinstate`, or `register event move_in` and so on.
+    pub cause: String,
+}
+
+fn append_history(
+    history: &sled::transaction::TransactionalTree,
+    number: &str,
+    from: Status,
+    to: Status,
+    at: i64,
+    cause: &str,
+) -> Result<(), ConflictableTransactionError<IssuerError>> {
+    let corrupt = |e: serde_json::Error| {
+        ConflictableTransactionError::Abort(IssuerError::Corrupt {
+            what: "status history",
+            reason: e.to_string(),
+        })
+    };
+    let mut changes: Vec<StatusChange> = match history.get(number.as_bytes())? {
+        Some(bytes) => serde_json::from_slice(&bytes).map_err(corrupt)?,
+        None => Vec::new(),
+    };
+    changes.push(StatusChange {
+        at,
+        from: Some(from.name().to_owned()),
+        to: to.name().to_owned(),
+        cause: cause.to_owned(),
+    });
+    history.insert(
+        number.as_bytes(),
+        serde_json::to_vec(&changes).map_err(corrupt)?,
+    )?;
+    Ok(())
+}
+
+fn from_tx(e: TransactionError<IssuerError>) -> IssuerError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(source) => IssuerError::Storage { source },
     }
 }
 

@@ -346,6 +346,11 @@ fn trust_list_status_log_and_provenance() {
         std::fs::write(w.p("bad.json"), bad.to_string()).unwrap();
         audit(&w.p("bad.json")).expect_code(1);
     }
+    std::fs::write(
+        w.p("history.json"),
+        &w.agency(&["status-history", &number]).success().stdout,
+    )
+    .unwrap();
     let trace = d(&[
         "audit",
         "--json",
@@ -363,9 +368,16 @@ fn trust_list_status_log_and_provenance() {
         s(&w.p("root.jwk")),
         "--status-list",
         s(&w.p("status/0.jwt")),
+        "--status-history",
+        s(&w.p("history.json")),
     ]);
     trace.success();
     let t = trace.json();
+    let history = t["status"]["history"].as_array().unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0]["cause"], "issued");
+    assert_eq!(history[1]["to"], "invalid");
+    assert_eq!(history[1]["cause"], "register event move_in");
     assert_eq!(t["status"]["status"], "revoked");
     assert_eq!(t["issuer"]["accredited"], true);
 }

@@ -90,6 +90,9 @@ enum AuditCommand {
         /// Status list tokens of the issuer (repeatable).
         #[arg(long = "status-list")]
         status_list: Vec<PathBuf>,
+        /// The credential's status history (`dojang issuer status-history NUMBER`).
+        #[arg(long)]
+        status_history: Option<PathBuf>,
     },
 }
 
@@ -138,8 +141,9 @@ pub(crate) fn run(args: AuditArgs) -> Result<u8, CliError> {
             trust_list,
             root_key,
             status_list,
+            status_history,
         } => {
-            let t = trace(
+            let mut t = trace(
                 &number,
                 &records,
                 &leaves,
@@ -148,6 +152,9 @@ pub(crate) fn run(args: AuditArgs) -> Result<u8, CliError> {
                 &root_key,
                 &status_list,
             )?;
+            if let Some(path) = status_history {
+                add_history(&mut t, crate::error::read_json(&path)?);
+            }
             let ok = t.problems.is_empty();
             let text = t.to_text();
             report(args.json, Ok::<_, String>(text), ok, || {
@@ -155,6 +162,29 @@ pub(crate) fn run(args: AuditArgs) -> Result<u8, CliError> {
             })
         }
     }
+}
+
+/// Adds the issuer's status history to a trace; it must end where the published list stands.
+fn add_history(t: &mut Trace, history: Value) {
+    let current = t.status.get("status").and_then(Value::as_str).unwrap_or("");
+    let last = history
+        .as_array()
+        .and_then(|h| h.last())
+        .and_then(|c| c.get("to"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let agrees = match current {
+        "valid" => last == "valid",
+        "revoked" => last == "invalid",
+        "suspended" => last == "suspended",
+        _ => true,
+    };
+    if !agrees {
+        t.problems.push(format!(
+            "the status history ends in `{last}` but the published list says `{current}`"
+        ));
+    }
+    t.status["history"] = history;
 }
 
 /// Prints text or JSON; exit 0 when the check held, 1 when it did not.
@@ -245,6 +275,20 @@ impl Trace {
                 "  {label:<7} {}\n",
                 v.get("summary").and_then(Value::as_str).unwrap_or("-")
             ));
+        }
+        if let Some(history) = self.status.get("history").and_then(Value::as_array) {
+            for c in history {
+                out.push_str(&format!(
+                    "          {} {} -> {} ({})\n",
+                    c.get("at")
+                        .and_then(Value::as_i64)
+                        .map(format)
+                        .unwrap_or_default(),
+                    c.get("from").and_then(Value::as_str).unwrap_or("-"),
+                    c.get("to").and_then(Value::as_str).unwrap_or("?"),
+                    c.get("cause").and_then(Value::as_str).unwrap_or("")
+                ));
+            }
         }
         if self.problems.is_empty() {
             out.push_str("  no problem found\n");

@@ -451,7 +451,7 @@ fn story(root: &Path, args: &DemoArgs) -> Result<(), CliError> {
         household: None,
         reason: "전입".into(),
     };
-    let moved = gu.apply_event(&event)?;
+    let moved = gu.apply_event(&event, now())?;
     println!("  {}", moved.summary);
     println!(
         "  in the same durable step {} credential(s) revoked, among them our 등본 no. {copy_number}: {}",

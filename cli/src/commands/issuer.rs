@@ -59,6 +59,11 @@ enum IssuerCommand {
         /// The credential number (발급번호).
         number: String,
     },
+    /// Every status change of a credential (JSON), for auditors.
+    StatusHistory {
+        /// The credential number (발급번호).
+        number: String,
+    },
     /// Publish the signed status list tokens (statuslist+jwt), one file per list.
     StatusList {
         /// Output directory (one `<list id>.jwt` per list).
@@ -411,9 +416,19 @@ fn run_open(issuer: &Issuer<FileSigner>, command: IssuerCommand) -> Result<(), C
                 println!("{}", serde_json::to_string(&r).unwrap_or_default());
             }
         }
-        IssuerCommand::Revoke { number } => change_status(issuer, &number, Status::Invalid)?,
-        IssuerCommand::Suspend { number } => change_status(issuer, &number, Status::Suspended)?,
-        IssuerCommand::Reinstate { number } => change_status(issuer, &number, Status::Valid)?,
+        IssuerCommand::Revoke { number } => {
+            change_status(issuer, &number, Status::Invalid, "revoke")?
+        }
+        IssuerCommand::Suspend { number } => {
+            change_status(issuer, &number, Status::Suspended, "suspend")?
+        }
+        IssuerCommand::Reinstate { number } => {
+            change_status(issuer, &number, Status::Valid, "reinstate")?
+        }
+        IssuerCommand::StatusHistory { number } => {
+            let history = issuer.status_history(&number)?;
+            println!("{}", serde_json::to_string(&history).unwrap_or_default());
+        }
         IssuerCommand::StatusList {
             out,
             ttl,
@@ -457,7 +472,7 @@ fn run_open(issuer: &Issuer<FileSigner>, command: IssuerCommand) -> Result<(), C
                     e.column()
                 ),
             })?;
-            let outcome = issuer.apply_event(&event)?;
+            let outcome = issuer.apply_event(&event, now())?;
             eprintln!(
                 "{}; {} credential(s) revoked",
                 outcome.summary,
@@ -501,8 +516,9 @@ fn change_status(
     issuer: &Issuer<FileSigner>,
     number: &str,
     status: Status,
+    cause: &str,
 ) -> Result<(), CliError> {
-    let previous = issuer.set_status(number, status)?;
+    let previous = issuer.set_status(number, status, now(), cause)?;
     eprintln!(
         "credential {number}: {} -> {} (on disk; publish the status list for verifiers)",
         previous.name(),
