@@ -47,6 +47,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// The root authority: accredits issuers and relying parties, publishes the trust list.
     Trust(commands::trust::TrustArgs),
+    /// A relying party's OpenID4VP verifier service, and its back end's calls to it.
+    Verifier(commands::verifier_serve::VerifierArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => demo::run(a).map(|()| 0),
         Command::Audit(a) => commands::audit::run(a),
         Command::Trust(a) => commands::trust::run(a).map(|()| 0),
+        Command::Verifier(a) => commands::verifier_serve::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -193,6 +193,17 @@ impl<S: IssuerSigner> Issuer<S> {
         &self.log
     }
 
+    /// The sled database the issuer keeps everything in, for services that keep their own trees
+    /// beside the issuer's (the OpenID4VCI offers, tokens and nonces) and flush it.
+    pub fn db(&self) -> &sled::Db {
+        &self.db
+    }
+
+    /// The issuing office's name, as printed on certificates.
+    pub fn office(&self) -> &str {
+        &self.office
+    }
+
     /// Flushes the database: nothing acknowledged before this returns is lost in a crash.
     pub(crate) fn flush(&self) -> Result<(), IssuerError> {
         self.db.flush()?;

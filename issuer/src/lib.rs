@@ -8,6 +8,8 @@
 //! - issuance ([`Issuer`]): a certificate built from the register, signed as an SD-JWT VC by an
 //!   [`IssuerSigner`] (a 0600 key file today, a KMS or HSM later), recorded durably
 //!   ([`Records`]) before it is handed out;
+//! - the HTTP service ([`http`]): OpenID4VCI 1.0 for wallets, status lists and log proofs for
+//!   verifiers and auditors, an admin API for the agency;
 //! - the crate's one error type, [`IssuerError`].
 //!
 //! Persons are keyed by register ids (`P000001`), never by resident registration number, and no
@@ -16,6 +18,7 @@
 mod error;
 mod events;
 mod generator;
+pub mod http;
 mod issuance;
 mod lifecycle;
 mod log;

@@ -319,6 +319,61 @@ pub enum VcError {
         /// What was wrong.
         reason: &'static str,
     },
+
+    // --- OpenID4VCI ---
+    /// A credential offer or offer link is malformed.
+    #[error("invalid credential offer: {reason}")]
+    OfferInvalid {
+        /// What was wrong.
+        reason: String,
+    },
+    /// A key proof (OpenID4VCI proof JWT) does not prove possession of its key for this issuer.
+    #[error("invalid key proof: {reason}")]
+    ProofInvalid {
+        /// What was wrong.
+        reason: &'static str,
+    },
+
+    // --- OpenID4VP 1.0 (request objects, responses) ---
+    /// A request object (RFC 9101, OpenID4VP 1.0 §5) is malformed or breaks a protocol rule.
+    #[error("invalid request object: {reason}")]
+    RequestObjectInvalid {
+        /// What was wrong.
+        reason: String,
+    },
+    /// A request object is not signed by any key the trust list gives for its relying party.
+    #[error("the request object is not signed by a key of the relying party")]
+    RequestObjectSignatureInvalid,
+    /// A request object has expired.
+    #[error("the request object expired at {exp}, now is {now}")]
+    RequestObjectExpired {
+        /// The request's `exp`.
+        exp: i64,
+        /// The wallet's clock.
+        now: i64,
+    },
+    /// An `openid4vp://` link is malformed.
+    #[error("invalid openid4vp request link: {reason}")]
+    RequestUriInvalid {
+        /// What was wrong.
+        reason: String,
+    },
+    /// An authorization response (form, `vp_token`, JWE header) is malformed.
+    #[error("invalid authorization response: {reason}")]
+    ResponseInvalid {
+        /// What was wrong.
+        reason: String,
+    },
+    /// Encrypting a `direct_post.jwt` response failed (no usable key).
+    #[error("response encryption failed: {reason}")]
+    ResponseEncryptionFailed {
+        /// Why.
+        reason: String,
+    },
+    /// A `direct_post.jwt` response does not decrypt with the relying party's key (another key,
+    /// or an altered byte).
+    #[error("the encrypted response does not decrypt with this relying party's key")]
+    ResponseDecryptionFailed,
 }
 
 impl VcError {
@@ -375,6 +430,15 @@ impl VcError {
             VcError::KeyNotValidAt { .. } => "key_not_valid_at_iat",
             VcError::LogProofInvalid { .. } => "log_proof_invalid",
             VcError::CheckpointInvalid { .. } => "checkpoint_invalid",
+            VcError::RequestObjectInvalid { .. } => "request_object_invalid",
+            VcError::RequestObjectSignatureInvalid => "request_object_signature_invalid",
+            VcError::RequestObjectExpired { .. } => "request_object_expired",
+            VcError::RequestUriInvalid { .. } => "request_uri_invalid",
+            VcError::ResponseInvalid { .. } => "response_invalid",
+            VcError::ResponseEncryptionFailed { .. } => "response_encryption_failed",
+            VcError::ResponseDecryptionFailed => "response_decryption_failed",
+            VcError::OfferInvalid { .. } => "credential_offer_invalid",
+            VcError::ProofInvalid { .. } => "proof_invalid",
         }
     }
 }

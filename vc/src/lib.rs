@@ -31,6 +31,8 @@ pub mod key_binding;
 pub mod log;
 pub mod log_inclusion;
 pub mod merkle;
+pub mod oid4vci;
+pub mod oid4vp;
 pub mod present;
 pub mod process;
 mod sd_jwt;

@@ -27,7 +27,9 @@ mod challenge;
 mod disclosures;
 mod error;
 mod header;
+pub mod http;
 mod log_inclusion;
+mod nonce_store;
 mod parse;
 mod pipeline;
 mod policy;
@@ -47,6 +49,7 @@ pub use audit::{
 };
 pub use challenge::{fresh_nonce, Challenge, MemoryNonceStore, NonceStore};
 pub use error::VerifyError;
+pub use nonce_store::SledNonceStore;
 pub use pipeline::{verify, Inputs, Outcome};
 pub use policy::Policy;
 pub use provenance::ProvenanceEntry;

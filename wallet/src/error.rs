@@ -150,6 +150,177 @@ pub enum WalletError {
     /// The credential is bound (`cnf.jwk`) to another holder's key.
     #[error("the credential is bound to another holder key, not this wallet's")]
     NotBoundToThisWallet,
+
+    /// The wallet's trust configuration is half there: the pinned root key without the trust
+    /// list, or the other way round.
+    #[error(
+        "the wallet's trust configuration is incomplete: {} is missing (run `dojang wallet trust` again)",
+        missing.display()
+    )]
+    TrustIncomplete {
+        /// The file that is missing.
+        missing: PathBuf,
+    },
+
+    /// Answering a presentation request needs the trust list (to know who is asking and what it
+    /// may ask for), and the wallet has none.
+    #[error(
+        "this wallet has no trust list, so it cannot tell who is asking: install one with `dojang wallet trust`"
+    )]
+    TrustNotConfigured,
+
+    /// A service (an issuer, a verifier) could not be reached, or the exchange broke off.
+    #[error("could not reach {url}: {reason}")]
+    ServiceUnreachable {
+        /// The address called.
+        url: String,
+        /// What went wrong (connection refused, timeout …).
+        reason: String,
+    },
+
+    /// A service answered something this wallet cannot use (not the JSON the protocol expects, an
+    /// unexpected HTTP status, too large).
+    #[error("{url} answered something unusable: {reason}")]
+    ServiceResponseInvalid {
+        /// The address called.
+        url: String,
+        /// What is wrong with the answer.
+        reason: String,
+    },
+
+    /// A credential offer or presentation request link could not be read.
+    #[error("this is not a link the wallet can use: {reason}")]
+    LinkInvalid {
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The credential offer asks for a transaction code (a PIN sent separately) and none was
+    /// given.
+    #[error("the issuer asks for a transaction code{}: give it with --tx-code", describe_tx_code(.description.as_deref(), .length.as_ref().copied()))]
+    TxCodeRequired {
+        /// The issuer's description of where to find the code, if any.
+        description: Option<String>,
+        /// The number of characters, if the issuer says.
+        length: Option<u32>,
+    },
+
+    /// The issuer refused a step of the issuance with an OAuth / OpenID4VCI error
+    /// (`{"error", "error_description"}`).
+    #[error(
+        "the issuer refused {what} ({error}){}",
+        .description.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
+    )]
+    IssuerRefused {
+        /// What was refused, in words ("the transaction code", "the credential request" …).
+        what: &'static str,
+        /// The OAuth error code (`invalid_grant`, `invalid_proof` …).
+        error: String,
+        /// The issuer's explanation, if it gave one.
+        description: Option<String>,
+    },
+
+    /// The issuer's metadata does not offer what the credential offer names.
+    #[error("the issuer's metadata does not fit its offer: {reason}")]
+    OfferUnsupported {
+        /// What does not fit.
+        reason: String,
+    },
+
+    /// The party asking for a presentation is not a relying party on the trust list.
+    #[error(
+        "refused: `{client_id}` is not a registered relying party on the trust list, so the wallet will not show it anything"
+    )]
+    RelyingPartyUnknown {
+        /// Who the request says it comes from.
+        client_id: String,
+    },
+
+    /// The presentation request is not signed by a key the trust list gives the relying party.
+    #[error(
+        "refused: the request does not carry a valid signature of {client_id} (it may not come from them): {reason}"
+    )]
+    RequestNotVerified {
+        /// The relying party it claims to come from.
+        client_id: String,
+        /// Why the signature or request was refused.
+        reason: String,
+    },
+
+    /// The relying party asks for claims that the trust list does not entitle it to.
+    #[error(
+        "refused: {rp_id} asks for more than it is allowed to see ({}); nothing was sent",
+        .claims.join(", ")
+    )]
+    RequestBeyondEntitlement {
+        /// The relying party.
+        rp_id: String,
+        /// The credential type asked for.
+        vct: String,
+        /// The claim paths beyond its entitlement.
+        claims: Vec<String>,
+    },
+
+    /// The request asks for something this wallet does not support (several credentials at once,
+    /// another credential format, another response mode).
+    #[error("the wallet cannot answer this request: {reason}")]
+    RequestUnsupported {
+        /// What is not supported.
+        reason: String,
+    },
+
+    /// No stored credential of an asked type has every asked claim.
+    #[error("{}", no_matching_message(.vcts, .missing))]
+    NoMatchingCredential {
+        /// The credential types asked for.
+        vcts: Vec<String>,
+        /// The asked claims missing from the closest stored credential (empty: the wallet holds
+        /// no valid credential of these types at all).
+        missing: Vec<String>,
+    },
+
+    /// The holder declined to disclose: nothing was sent, nothing recorded.
+    #[error("you declined: nothing was sent")]
+    ConsentDeclined,
+
+    /// The relying party refused the exchange (fetching its request, or the presentation sent)
+    /// with an OAuth error, or an HTTP error status.
+    #[error(
+        "the relying party refused {what} ({error}){}",
+        .description.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
+    )]
+    VerifierRefused {
+        /// What was refused ("the presentation", "to hand out its request").
+        what: &'static str,
+        /// The OAuth error code, or `http_<status>` when the answer carried none.
+        error: String,
+        /// The verifier's explanation, if it gave one.
+        description: Option<String>,
+    },
+}
+
+fn describe_tx_code(description: Option<&str>, length: Option<u32>) -> String {
+    match (description, length) {
+        (Some(d), Some(n)) => format!(" ({d}; {n} characters)"),
+        (Some(d), None) => format!(" ({d})"),
+        (None, Some(n)) => format!(" ({n} characters)"),
+        (None, None) => String::new(),
+    }
+}
+
+fn no_matching_message(vcts: &[String], missing: &[String]) -> String {
+    if missing.is_empty() {
+        format!(
+            "you hold no valid credential of the type asked for ({})",
+            vcts.join(", ")
+        )
+    } else {
+        format!(
+            "none of your credentials of the type asked for ({}) has every claim asked; missing: {}",
+            vcts.join(", "),
+            missing.join(", ")
+        )
+    }
 }
 
 impl WalletError {
@@ -176,6 +347,21 @@ impl WalletError {
             Self::Credential(e) => e.code(),
             Self::IssuerKeyUnknown { .. } => "issuer_key_unknown",
             Self::NotBoundToThisWallet => "not_bound_to_this_wallet",
+            Self::TrustIncomplete { .. } => "wallet_trust_incomplete",
+            Self::TrustNotConfigured => "wallet_trust_not_configured",
+            Self::ServiceUnreachable { .. } => "service_unreachable",
+            Self::ServiceResponseInvalid { .. } => "service_response_invalid",
+            Self::LinkInvalid { .. } => "link_invalid",
+            Self::TxCodeRequired { .. } => "tx_code_required",
+            Self::IssuerRefused { .. } => "issuer_refused",
+            Self::OfferUnsupported { .. } => "offer_unsupported",
+            Self::RelyingPartyUnknown { .. } => "relying_party_unknown",
+            Self::RequestNotVerified { .. } => "request_not_verified",
+            Self::RequestBeyondEntitlement { .. } => "request_beyond_entitlement",
+            Self::RequestUnsupported { .. } => "request_unsupported",
+            Self::NoMatchingCredential { .. } => "no_matching_credential",
+            Self::ConsentDeclined => "consent_declined",
+            Self::VerifierRefused { .. } => "verifier_refused",
         }
     }
 }

@@ -15,18 +15,27 @@
 //! [`Wallet::remove_credential`]), the holder key ([`Wallet::holder_key`],
 //! [`Wallet::holder_public_key`]) and history ([`Wallet::record_presentation`],
 //! [`Wallet::history`]). Every write is flushed to disk before it returns.
+//!
+//! Beside the store, the trust configuration ([`install_trust`], [`Wallet::trust`]): the pinned
+//! root key and the current trust list, plain files. Over the network, the wallet is an
+//! OpenID4VCI 1.0 client ([`receive`]) and an OpenID4VP 1.0 client ([`respond`], which asks the
+//! holder through a [`ConsentView`] before anything leaves the wallet).
 
 mod agent;
+mod client;
 mod crypto;
 mod error;
 mod history;
 mod meta;
 mod passphrase;
 mod store;
+mod trust;
 
 pub use agent::{claims_of, log_inclusion_of, masked};
+pub use client::{fetch_offer, receive, receive_offer, respond, ConsentView, RespondOutcome};
 pub use crypto::{KdfParams, MAX_KDF_LANES, MAX_KDF_MEMORY_KIB, MAX_KDF_PASSES};
 pub use error::WalletError;
 pub use history::PresentationRecord;
 pub use passphrase::{passphrase_from_env_or_prompt, PASSPHRASE_ENV};
 pub use store::{CredentialId, StoredCredential, Wallet};
+pub use trust::{install_trust, load_trust, TRUST_LIST_FILE, TRUST_ROOT_FILE};

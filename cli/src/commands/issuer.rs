@@ -147,6 +147,9 @@ enum IssuerCommand {
     },
     /// List issuance records (credential number, type, subject id, times, JWT hash).
     Records,
+    /// Run the agency's HTTP service (OpenID4VCI, status lists, log proofs, admin API) until
+    /// SIGINT or SIGTERM; prints `listening on http://ADDR` once bound.
+    Serve(super::issuer_serve::ServeArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -361,6 +364,7 @@ pub(crate) fn run(args: IssuerArgs) -> Result<(), CliError> {
             Ok(())
         }
         IssuerCommand::RotateKey => rotate_key(&need_dir(args.dir)?),
+        IssuerCommand::Serve(serve) => super::issuer_serve::run(&need_dir(args.dir)?, serve),
         command => {
             let dir = need_dir(args.dir)?;
             let policy = match &command {
@@ -507,7 +511,10 @@ fn run_open(issuer: &Issuer<FileSigner>, command: IssuerCommand) -> Result<(), C
                 println!("{}", serde_json::to_string(&leaf).unwrap_or_default());
             }
         }
-        IssuerCommand::Init { .. } | IssuerCommand::Generate { .. } | IssuerCommand::RotateKey => {}
+        IssuerCommand::Init { .. }
+        | IssuerCommand::Generate { .. }
+        | IssuerCommand::RotateKey
+        | IssuerCommand::Serve(_) => {}
     }
     Ok(())
 }

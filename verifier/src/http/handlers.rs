@@ -1,0 +1,587 @@
+//! The route handlers. Work that blocks (signing, verifying, sled writes and their flushes) runs
+//! in `spawn_blocking`, awaited before the answer.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use dojang_vc::oid4vp::{
+    self, ClientMetadata, DcqlQuery, Jwks, RequestObject, ResponseMode, JWE_ENC,
+    RESPONSE_TYPE_VP_TOKEN, SELF_ISSUED_AUD,
+};
+use dojang_vc::VcError;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::RpAuth;
+use super::error::OAuthError;
+use super::refresh::CurrentTrust;
+use super::result::{has_claim, open_result, outcome_json, push_check, rejected_json};
+use super::store::StoredRequest;
+use super::{AppError, AppState, CREDENTIAL_QUERY_ID, MAX_BODY_BYTES};
+use crate::{verify, Challenge, Inputs, NonceStore, VerifyError};
+
+/// Claim paths in one request: the largest schema has a few dozen top-level claims; 64 leaves
+/// room while bounding the DCQL query and the entitlement checks.
+const MAX_CLAIMS: usize = 64;
+/// Bytes of one claim path or `vct`: real ones are under 64.
+const MAX_NAME_BYTES: usize = 256;
+/// Characters of a purpose: a sentence or two shown on a phone screen.
+const MAX_PURPOSE_CHARS: usize = 500;
+/// Freshness a request may ask for, days: ten years covers any policy.
+const MAX_AGE_DAYS_LIMIT: i64 = 3650;
+/// Bytes of a request id in a path (ours are 43).
+const MAX_ID_BYTES: usize = 64;
+
+/// `GET /healthz`.
+pub(crate) async fn healthz(State(state): State<Arc<AppState>>) -> Json<Value> {
+    Json(state.health())
+}
+
+/// The body of `POST /requests`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateRequestBody {
+    vct: String,
+    #[serde(default)]
+    claims: Vec<String>,
+    purpose: String,
+    #[serde(default)]
+    max_age_days: Option<i64>,
+    #[serde(default)]
+    response_mode: Option<ResponseMode>,
+}
+
+/// The body, or why it cannot be read.
+fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
+    body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge {
+                max: MAX_BODY_BYTES,
+            }
+        } else {
+            AppError::InvalidRequest(r.body_text())
+        }
+    })
+}
+
+/// Whether the `Content-Type` is `expected` (parameters such as `charset` allowed).
+fn content_type_is(headers: &HeaderMap, expected: &'static str) -> Result<(), AppError> {
+    let ok = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(expected));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::UnsupportedMediaType { expected })
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID_BYTES
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn rfc3339(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| t.to_string())
+}
+
+/// Runs blocking work and awaits it.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError::Internal(format!("blocking task: {e}")))?
+}
+
+/// `POST /requests` (RP API): makes a signed request for `vct` with `claims`, stores it and its
+/// nonce durably, and answers the `openid4vp://` link.
+pub(crate) async fn create_request(
+    _auth: RpAuth,
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    content_type_is(&headers, "application/json")?;
+    let body = body_bytes(body)?;
+    let req: CreateRequestBody = serde_json::from_slice(&body)
+        .map_err(|e| AppError::InvalidRequest(format!("body: {e}")))?;
+    check_create(&req)?;
+    check_entitled(&state, &req)?;
+    let s = Arc::clone(&state);
+    let created = blocking(move || make_request(&s, req)).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+fn check_create(req: &CreateRequestBody) -> Result<(), AppError> {
+    let bad = |m: &str| Err(AppError::InvalidRequest(m.to_owned()));
+    if req.vct.is_empty() || req.vct.len() > MAX_NAME_BYTES {
+        return bad("vct must be 1 to 256 bytes");
+    }
+    if req.claims.len() > MAX_CLAIMS {
+        return bad("at most 64 claims");
+    }
+    for c in &req.claims {
+        if c.is_empty() || c.len() > MAX_NAME_BYTES || c.split('.').any(str::is_empty) {
+            return bad("a claim path is a dot path of non-empty names, at most 256 bytes");
+        }
+    }
+    let purpose_chars = req.purpose.chars().count();
+    if purpose_chars == 0 || purpose_chars > MAX_PURPOSE_CHARS {
+        return bad("purpose must be 1 to 500 characters");
+    }
+    if let Some(d) = req.max_age_days {
+        if !(1..=MAX_AGE_DAYS_LIMIT).contains(&d) {
+            return bad("max_age_days must be 1 to 3650");
+        }
+    }
+    Ok(())
+}
+
+/// With a trust list, the relying party asks only for what it is entitled to
+/// (`specs/trust-model.md` §7): a wallet would refuse the rest anyway.
+fn check_entitled(state: &AppState, req: &CreateRequestBody) -> Result<(), AppError> {
+    let trust = state.current_trust();
+    let CurrentTrust::List { trust, .. } = trust.as_ref() else {
+        return Ok(());
+    };
+    let list = trust.list();
+    let not_entitled = |path: &str| AppError::NotEntitled {
+        vct: req.vct.clone(),
+        path: path.to_owned(),
+    };
+    let rp = list
+        .relying_party(&state.client_id)
+        .ok_or_else(|| not_entitled("*"))?;
+    if !rp.entitlements.contains_key(&req.vct) {
+        return Err(not_entitled("*"));
+    }
+    match req.claims.iter().find(|c| !rp.entitled(&req.vct, c)) {
+        Some(path) => Err(not_entitled(path)),
+        None => Ok(()),
+    }
+}
+
+fn make_request(state: &AppState, body: CreateRequestBody) -> Result<Value, AppError> {
+    let now = state.now();
+    let id = oid4vp::random_value();
+    let mode = body.response_mode.unwrap_or(ResponseMode::DirectPost);
+    let encrypted = mode == ResponseMode::DirectPostJwt;
+    let object_uri = format!("{}/requests/{id}/object", state.public_url);
+    let request = RequestObject {
+        client_id: state.client_id.clone(),
+        response_type: RESPONSE_TYPE_VP_TOKEN.to_owned(),
+        response_mode: mode,
+        response_uri: format!("{}/response", state.public_url),
+        nonce: oid4vp::random_value(),
+        state: oid4vp::random_value(),
+        dcql_query: DcqlQuery::single(CREDENTIAL_QUERY_ID, &body.vct, &body.claims),
+        client_metadata: Some(ClientMetadata {
+            jwks: encrypted.then(|| Jwks {
+                keys: vec![state.response_key_public.clone()],
+            }),
+            encrypted_response_enc_values_supported: encrypted.then(|| vec![JWE_ENC.to_owned()]),
+            vp_formats_supported: Some(json!({
+                "dc+sd-jwt": {
+                    "sd-jwt_alg_values": ["EdDSA"],
+                    "kb-jwt_alg_values": ["EdDSA"],
+                }
+            })),
+        }),
+        iat: now,
+        exp: now + state.request_ttl_seconds,
+        purpose: Some(body.purpose.clone()),
+        aud: SELF_ISSUED_AUD.to_owned(),
+    };
+    let object = oid4vp::sign_request_object(
+        &request,
+        &state.signing_kid,
+        state.signing_key.signing_key(),
+    )
+    .map_err(|e| AppError::Internal(format!("signing the request object: {e}")))?;
+    let stored = StoredRequest {
+        id: id.clone(),
+        state: request.state.clone(),
+        nonce: request.nonce.clone(),
+        vct: body.vct,
+        claims: body.claims,
+        purpose: body.purpose,
+        response_mode: mode,
+        max_age_days: body.max_age_days,
+        iat: now,
+        exp: request.exp,
+        object,
+    };
+    state.stores.put_request(&stored)?;
+    tracing::info!(
+        request = %id,
+        vct = %stored.vct,
+        claims = stored.claims.len(),
+        mode = %mode.as_str(),
+        "presentation request created"
+    );
+    Ok(json!({
+        "id": id,
+        "request_uri": oid4vp::request_uri(&state.client_id, &object_uri),
+        "request_object_uri": object_uri,
+        "response_mode": mode.as_str(),
+        "expires_at": rfc3339(request.exp),
+    }))
+}
+
+/// `GET /requests/{id}/result` (RP API).
+pub(crate) async fn request_result(
+    _auth: RpAuth,
+    State(state): State<Arc<AppState>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, AppError> {
+    let Ok(Path(id)) = id else {
+        return Err(AppError::RequestUnknown);
+    };
+    if !valid_id(&id) {
+        return Err(AppError::RequestUnknown);
+    }
+    let req = state.stores.request(&id)?.ok_or(AppError::RequestUnknown)?;
+    if let Some(mut result) = state.stores.result(&id)? {
+        if let Value::Object(m) = &mut result {
+            m.insert("id".into(), Value::from(id));
+            m.insert("expires_at".into(), Value::from(rfc3339(req.exp)));
+        }
+        return Ok(Json(result));
+    }
+    let status = if state.now() >= req.exp {
+        "expired"
+    } else {
+        "pending"
+    };
+    Ok(Json(open_result(&id, status, &req.vct, &rfc3339(req.exp))))
+}
+
+/// `GET /requests/{id}/object` (wallet): the signed request object, until the request expires.
+pub(crate) async fn request_object(
+    State(state): State<Arc<AppState>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, AppError> {
+    let Ok(Path(id)) = id else {
+        return Err(AppError::RequestUnknown);
+    };
+    if !valid_id(&id) {
+        return Err(AppError::RequestUnknown);
+    }
+    let req = state.stores.request(&id)?.ok_or(AppError::RequestUnknown)?;
+    if state.now() >= req.exp {
+        return Err(AppError::RequestExpired { gone: true });
+    }
+    let mut response = req.object.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(oid4vp::REQUEST_OBJECT_CONTENT_TYPE),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// What a wallet answered, decoded.
+#[derive(Debug)]
+enum Answer {
+    /// Presentations by credential query id.
+    Presentations(BTreeMap<String, Vec<String>>),
+    /// The wallet declined (OpenID4VP 1.0 §8.5: `error`, e.g. `access_denied`).
+    Declined(String),
+}
+
+/// `POST /response` (wallet): `direct_post` or `direct_post.jwt`; see the module docs for the
+/// steps.
+pub(crate) async fn response(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, OAuthError> {
+    Ok(answer_response(&state, &headers, body).await?)
+}
+
+async fn answer_response(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, AppError> {
+    content_type_is(headers, "application/x-www-form-urlencoded")?;
+    let body = body_bytes(body)?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| AppError::Response(invalid("the form is not UTF-8")))?;
+    let form = oid4vp::parse_form(text).map_err(AppError::Response)?;
+    let budget = state.policy.budget;
+    let (answer, wallet_state, encrypted) = if let Some(jwe) = field(&form, "response") {
+        if form.len() != 1 {
+            return Err(AppError::Response(invalid(
+                "a direct_post.jwt form holds `response` only",
+            )));
+        }
+        let payload = oid4vp::decrypt_response(jwe, &state.response_key_private)
+            .map_err(AppError::Response)?;
+        let (answer, st) = read_payload(&payload, &budget)?;
+        (answer, st, true)
+    } else {
+        let mut payload = serde_json::Map::new();
+        for (k, v) in &form {
+            let value = if k == "vp_token" {
+                dojang_vc::oid4vp::parse_vp_token_text(v, &budget)
+                    .map_err(AppError::Response)
+                    .map(|_| ())?;
+                // Parsed strictly just above; parse again into a value for `read_payload`.
+                serde_json::from_str(v)
+                    .map_err(|_| AppError::Response(invalid("vp_token is not JSON")))?
+            } else {
+                Value::from(v.as_str())
+            };
+            payload.insert(k.clone(), value);
+        }
+        let (answer, st) = read_payload(&Value::Object(payload), &budget)?;
+        (answer, st, false)
+    };
+    let s = Arc::clone(state);
+    blocking(move || answer_request(&s, answer, &wallet_state, encrypted)).await
+}
+
+fn invalid(reason: &str) -> VcError {
+    VcError::ResponseInvalid {
+        reason: reason.to_owned(),
+    }
+}
+
+fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Reads the authorization response parameters (form fields, or the decrypted JWE's members):
+/// `vp_token` and `state`, or `error` (with an optional `error_description`) and `state`.
+fn read_payload(payload: &Value, budget: &dojang_vc::Budget) -> Result<(Answer, String), AppError> {
+    let obj = payload
+        .as_object()
+        .ok_or_else(|| AppError::Response(invalid("the response is not an object")))?;
+    let allowed = ["vp_token", "state", "error", "error_description"];
+    if obj.keys().any(|k| !allowed.contains(&k.as_str())) {
+        return Err(AppError::Response(invalid(
+            "the response carries a parameter this verifier does not take",
+        )));
+    }
+    let state = obj
+        .get("state")
+        .and_then(Value::as_str)
+        .ok_or_else(|| AppError::Response(invalid("state is required")))?
+        .to_owned();
+    match (obj.get("vp_token"), obj.get("error")) {
+        (Some(token), None) => {
+            let parsed = oid4vp::parse_vp_token(token, budget).map_err(AppError::Response)?;
+            Ok((Answer::Presentations(parsed), state))
+        }
+        (None, Some(Value::String(error)))
+            if !error.is_empty()
+                && error.len() <= 64
+                && error.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') =>
+        {
+            Ok((Answer::Declined(error.clone()), state))
+        }
+        _ => Err(AppError::Response(invalid(
+            "the response holds either vp_token or an error code",
+        ))),
+    }
+}
+
+/// A nonce store for a nonce the handler has already spent (atomically, durably) before running
+/// the pipeline: the pipeline's nonce step then records that it was spent for this response.
+struct AlreadySpent<'a>(&'a str);
+
+impl NonceStore for AlreadySpent<'_> {
+    fn issue(&self, _nonce: &str) {}
+    fn consume(&self, nonce: &str) -> Result<(), VerifyError> {
+        if nonce == self.0 {
+            Ok(())
+        } else {
+            Err(VerifyError::NonceUnknown)
+        }
+    }
+}
+
+fn answer_request(
+    state: &AppState,
+    answer: Answer,
+    wallet_state: &str,
+    encrypted: bool,
+) -> Result<Json<Value>, AppError> {
+    let now = state.now();
+    let req = state
+        .stores
+        .request_by_state(wallet_state)?
+        .ok_or(AppError::StateUnknown)?;
+    if encrypted != (req.response_mode == ResponseMode::DirectPostJwt) {
+        return Err(AppError::ResponseModeMismatch);
+    }
+    if now >= req.exp {
+        return Err(AppError::RequestExpired { gone: false });
+    }
+    let presentation = match &answer {
+        Answer::Presentations(token) => {
+            let only = match (token.len(), token.get(CREDENTIAL_QUERY_ID)) {
+                (1, Some(list)) if list.len() == 1 => list.first(),
+                _ => None,
+            };
+            Some(only.ok_or_else(|| {
+                AppError::Response(invalid(
+                    "vp_token must hold exactly one presentation, for the request's credential query",
+                ))
+            })?)
+        }
+        Answer::Declined(_) => None,
+    };
+    // One response per request: spend the nonce first, atomically and durably.
+    state
+        .stores
+        .nonces
+        .consume_durable(&req.nonce)
+        .map_err(|e| {
+            tracing::warn!(request = %req.id, code = e.code(), "second response for a request refused");
+            AppError::Nonce(e)
+        })?;
+    let mut result = match (presentation, &answer) {
+        (Some(p), _) => verify_presentation(state, &req, p, now),
+        (None, Answer::Declined(error)) => {
+            let mut r = rejected_json(
+                json!([]),
+                "wallet_declined",
+                &format!("the wallet answered `{error}`"),
+            );
+            push_check(&mut r, "response", false, "the wallet declined to present");
+            r
+        }
+        (None, Answer::Presentations(_)) => {
+            return Err(AppError::Internal("no presentation to verify".into()))
+        }
+    };
+    let verified = result.get("verified") == Some(&Value::Bool(true));
+    let code = result
+        .pointer("/error/code")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let message = result
+        .pointer("/error/message")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    if let Value::Object(m) = &mut result {
+        m.insert(
+            "status".into(),
+            Value::from(if verified { "verified" } else { "rejected" }),
+        );
+        m.insert("requested_vct".into(), Value::from(req.vct.as_str()));
+        m.insert(
+            "response_mode".into(),
+            Value::from(req.response_mode.as_str()),
+        );
+        m.insert("received_at".into(), Value::from(rfc3339(now)));
+    }
+    state.stores.put_result(&req.id, &result)?;
+    if verified {
+        tracing::info!(request = %req.id, "presentation verified");
+        Ok(Json(json!({})))
+    } else {
+        tracing::info!(request = %req.id, %code, "presentation rejected");
+        Err(AppError::Rejected { code, message })
+    }
+}
+
+/// Steps 4 and 5 of the module docs: the pipeline, then the requested claims.
+fn verify_presentation(
+    state: &AppState,
+    req: &StoredRequest,
+    presentation: &str,
+    now: i64,
+) -> Value {
+    let trust = state.current_trust();
+    let status = state.current_status();
+    let (lists, lists_detail) = state.lists_report(&trust, now);
+    let mut result = match trust.as_ref() {
+        CurrentTrust::List { trust: t, .. } if now >= t.list().exp() => {
+            let e = VcError::TrustListExpired {
+                exp: t.list().exp(),
+                now,
+            };
+            rejected_json(
+                json!([{ "step": "trust_list", "ok": false, "detail": format!("{}: {e}", e.code()) }]),
+                e.code(),
+                &e.to_string(),
+            )
+        }
+        _ => {
+            let mut policy = state.policy.clone();
+            policy.accepted_vcts = vec![req.vct.clone()];
+            policy.require_key_binding = true;
+            if req.max_age_days.is_some() {
+                policy.max_credential_age_days = req.max_age_days;
+            }
+            let challenge = Challenge {
+                aud: state.client_id.clone(),
+                nonce: req.nonce.clone(),
+            };
+            let spent = AlreadySpent(&req.nonce);
+            let outcome = verify(
+                presentation.trim(),
+                &Inputs {
+                    trust: trust.as_trust(),
+                    policy: &policy,
+                    challenge: Some(&challenge),
+                    nonces: Some(&spent),
+                    status: Some(&status),
+                    log: None,
+                    now,
+                },
+            );
+            let mut result = outcome_json(&outcome);
+            if let Ok(p) = &outcome.result {
+                let missing: Vec<&str> = req
+                    .claims
+                    .iter()
+                    .filter(|c| !has_claim(&p.claims, c))
+                    .map(String::as_str)
+                    .collect();
+                if missing.is_empty() {
+                    let detail = format!("all {} requested claim(s) disclosed", req.claims.len());
+                    push_check(&mut result, "request", true, &detail);
+                } else {
+                    let detail =
+                        format!("requested claim(s) not disclosed: {}", missing.join(", "));
+                    let checks = result.get("checks").cloned().unwrap_or(json!([]));
+                    result = rejected_json(checks, "claims_missing", &detail);
+                    push_check(&mut result, "request", false, &detail);
+                }
+            }
+            result
+        }
+    };
+    push_check(&mut result, "lists", true, &lists_detail);
+    if let Value::Object(m) = &mut result {
+        m.insert("lists".into(), lists);
+    }
+    result
+}
