@@ -14,6 +14,8 @@
 //! This library finds the programs ([`dojang`], [`python_peer`], [`node_peer`]) and runs them with a
 //! time limit ([`run`]), returning an [`Output`] with the exit code and the captured text.
 
+pub mod http;
+
 use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -27,8 +27,8 @@ pub(crate) const RETRY_SECONDS: i64 = 60;
 /// tick; more than a day would outlive the default status age limit of the policy.
 const MIN_TTL_SECONDS: i64 = 30;
 const MAX_TTL_SECONDS: i64 = 86_400;
-/// How often the task looks for something due.
-const TICK: Duration = Duration::from_secs(5);
+/// How often the task looks for something due (a look at the schedule, no I/O unless due).
+const TICK: Duration = Duration::from_secs(1);
 /// Bytes of a trust list read or fetched: a national list of a few thousand entries of about a
 /// kilobyte each is a few MiB; 16 MiB bounds memory against a hostile or broken source.
 const MAX_TRUST_LIST_BYTES: u64 = 16 * 1024 * 1024;
@@ -210,7 +210,7 @@ impl AppState {
                     tracing::info!(%url, ttl, "status list verified and in force");
                 }
                 Err(e) => {
-                    entry.next_due = now + RETRY_SECONDS;
+                    entry.next_due = now + RETRY_SECONDS.min(self.refresh_seconds);
                     entry.last_error = Some(e.clone());
                     tracing::warn!(%url, error = %e, "status list refresh failed; keeping the list held");
                 }
