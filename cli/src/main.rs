@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod commands;
 mod error;
+mod qr;
 mod time;
 
 use commands::{demo, issue, issuer, key, present, verify, wallet};
@@ -49,11 +50,30 @@ enum Command {
     Trust(commands::trust::TrustArgs),
     /// A relying party's OpenID4VP verifier service, and its back end's calls to it.
     Verifier(commands::verifier_serve::VerifierArgs),
+    /// Set up a sandbox to try the services: a ministry with a trust list, an agency with a
+    /// synthetic register, a bank registered as relying party, a wallet; prints what to run next.
+    Sandbox(commands::sandbox::SandboxArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result: Result<u8, CliError> = match cli.command {
+    match dispatch(cli.command) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error[{}]: {e}", e.code());
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Runs one command line given as words (the program name first), as the binary would.
+pub(crate) fn run_words(words: &[&str]) -> Result<u8, CliError> {
+    let cli = Cli::try_parse_from(words).map_err(|e| CliError::Usage(e.to_string()))?;
+    dispatch(cli.command)
+}
+
+fn dispatch(command: Command) -> Result<u8, CliError> {
+    match command {
         Command::Key(c) => key::run(c).map(|()| 0),
         Command::Issue(a) => issue::run(a).map(|()| 0),
         Command::Present(a) => present::run(a).map(|()| 0),
@@ -64,12 +84,6 @@ fn main() -> ExitCode {
         Command::Audit(a) => commands::audit::run(a),
         Command::Trust(a) => commands::trust::run(a).map(|()| 0),
         Command::Verifier(a) => commands::verifier_serve::run(a),
-    };
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("error[{}]: {e}", e.code());
-            ExitCode::from(e.exit_code())
-        }
+        Command::Sandbox(a) => commands::sandbox::run(&a).map(|()| 0),
     }
 }

@@ -429,3 +429,21 @@ fn stale_proof_nonce_and_expired_request() {
     assert!(late.stderr.contains("expired"), "{}", late.stderr);
     assert_ne!(w.result(&id)["status"], "verified");
 }
+
+/// The README's walkthrough, as the script that runs it: sandbox, two services, offer, receive,
+/// request, respond, result.
+#[test]
+fn the_readme_walkthrough_runs() {
+    let script = dojang_tests::workspace_root().join("scripts/demo-http");
+    let mut cmd = std::process::Command::new("bash");
+    cmd.arg(&script)
+        .env("DOJANG_BIN", dojang_tests::dojang_bin());
+    let out = run(&mut cmd, COMMAND_TIMEOUT);
+    out.success();
+    assert!(
+        out.stdout.contains("\"status\": \"verified\""),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("\"road_address\""), "{}", out.stdout);
+}

@@ -150,6 +150,22 @@ enum IssuerCommand {
     /// Run the agency's HTTP service (OpenID4VCI, status lists, log proofs, admin API) until
     /// SIGINT or SIGTERM; prints `listening on http://ADDR` once bound.
     Serve(super::issuer_serve::ServeArgs),
+    /// Ask a running issuer service for a credential offer (admin API); prints the offer link,
+    /// its QR code and the transaction code to hand to the citizen.
+    Offer {
+        /// The issuer service's base URL.
+        #[arg(long)]
+        url: String,
+        /// A file holding the admin bearer token (else DOJANG_ADMIN_TOKEN).
+        #[arg(long)]
+        admin_token_file: Option<PathBuf>,
+        /// The register's person id.
+        #[arg(long)]
+        person: String,
+        /// Which certificate.
+        #[arg(long, value_enum)]
+        certificate: CertificateArg,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -365,6 +381,12 @@ pub(crate) fn run(args: IssuerArgs) -> Result<(), CliError> {
         }
         IssuerCommand::RotateKey => rotate_key(&need_dir(args.dir)?),
         IssuerCommand::Serve(serve) => super::issuer_serve::run(&need_dir(args.dir)?, serve),
+        IssuerCommand::Offer {
+            url,
+            admin_token_file,
+            person,
+            certificate,
+        } => offer(&url, admin_token_file.as_deref(), &person, certificate),
         command => {
             let dir = need_dir(args.dir)?;
             let policy = match &command {
@@ -514,7 +536,8 @@ fn run_open(issuer: &Issuer<FileSigner>, command: IssuerCommand) -> Result<(), C
         IssuerCommand::Init { .. }
         | IssuerCommand::Generate { .. }
         | IssuerCommand::RotateKey
-        | IssuerCommand::Serve(_) => {}
+        | IssuerCommand::Serve(_)
+        | IssuerCommand::Offer { .. } => {}
     }
     Ok(())
 }
@@ -530,6 +553,58 @@ fn change_status(
         "credential {number}: {} -> {} (on disk; publish the status list for verifiers)",
         previous.name(),
         status.name()
+    );
+    Ok(())
+}
+
+/// `dojang issuer offer`: POST /admin/offers on a running service.
+fn offer(
+    url: &str,
+    token_file: Option<&Path>,
+    person: &str,
+    certificate: CertificateArg,
+) -> Result<(), CliError> {
+    let token = match token_file {
+        Some(path) => crate::error::read_file(path)?.trim().to_owned(),
+        None => std::env::var("DOJANG_ADMIN_TOKEN").map_err(|_| {
+            CliError::Usage("give --admin-token-file or set DOJANG_ADMIN_TOKEN".into())
+        })?,
+    };
+    let kind = match certificate {
+        CertificateArg::Copy => "copy",
+        CertificateArg::Abstract => "abstract",
+        CertificateArg::Family => "family",
+        CertificateArg::FamilyDetailed => "family-detailed",
+    };
+    let body = serde_json::json!({ "person_id": person, "certificate": kind });
+    let endpoint = format!("{}/admin/offers", url.trim_end_matches('/'));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(10)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent
+        .post(&endpoint)
+        .header("Authorization", &format!("Bearer {token}"))
+        .send_json(&body)
+        .map_err(|e| CliError::Usage(format!("{endpoint}: {e}")))?;
+    let status = response.status().as_u16();
+    let answer: serde_json::Value = response
+        .body_mut()
+        .read_json()
+        .map_err(|e| CliError::Usage(format!("{endpoint}: not JSON: {e}")))?;
+    if status / 100 != 2 {
+        return Err(CliError::Usage(format!(
+            "the issuer refused the offer ({status}): {}",
+            answer
+        )));
+    }
+    let link = answer["offer_uri"].as_str().unwrap_or_default();
+    println!("{link}");
+    crate::qr::print(link);
+    eprintln!(
+        "transaction code (hand it to the citizen separately): {}",
+        answer["tx_code"].as_str().unwrap_or_default()
     );
     Ok(())
 }

@@ -7,6 +7,7 @@ pub(crate) mod issuer;
 pub(crate) mod issuer_serve;
 pub(crate) mod key;
 pub(crate) mod present;
+pub(crate) mod sandbox;
 pub(crate) mod trust;
 pub(crate) mod verifier_serve;
 pub(crate) mod verify;

@@ -347,17 +347,7 @@ fn request(args: &RequestArgs) -> Result<(), CliError> {
         .and_then(Value::as_str)
         .unwrap_or_default();
     println!("{link}");
-    match qrcode::QrCode::new(link.as_bytes()) {
-        Ok(code) => {
-            let art = code
-                .render::<qrcode::render::unicode::Dense1x2>()
-                .dark_color(qrcode::render::unicode::Dense1x2::Light)
-                .light_color(qrcode::render::unicode::Dense1x2::Dark)
-                .build();
-            println!("{art}");
-        }
-        Err(e) => eprintln!("note: no QR code: {e}"),
-    }
+    crate::qr::print(link);
     eprintln!(
         "request {} expires at {}; read the answer with: dojang verifier result --url {} --token-file {} {}",
         created.get("id").and_then(Value::as_str).unwrap_or_default(),
