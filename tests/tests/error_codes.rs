@@ -10,6 +10,8 @@ const ERROR_SOURCES: &[&str] = &[
     "verifier/src/error.rs",
     "wallet/src/error.rs",
     "issuer/src/error.rs",
+    "issuer/src/http/error.rs",
+    "verifier/src/http/error.rs",
     "cli/src/error.rs",
 ];
 
