@@ -15,15 +15,17 @@ pub struct Service {
 }
 
 impl Service {
-    /// Starts `command`, waits for its `listening on http://ADDR` line and returns it running.
+    /// Starts `command` with its log (standard error) going to `log`, waits for its
+    /// `listening on http://ADDR` line and returns it running.
     ///
     /// # Panics
     /// When the process cannot start or exits before printing the line.
-    pub fn start(command: &mut Command) -> Service {
+    pub fn start(command: &mut Command, log: &std::path::Path) -> Service {
+        let log = std::fs::File::create(log).expect("create the log file");
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::from(log))
             .spawn()
             .expect("start the service");
         let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));

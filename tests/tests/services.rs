@@ -198,7 +198,7 @@ fn setup(request_ttl: &str) -> World {
             "127.0.0.1:0",
         ])
         .env("DOJANG_ADMIN_TOKEN", ADMIN_TOKEN);
-    let issuer = Service::start(&mut issuer_cmd);
+    let issuer = Service::start(&mut issuer_cmd, &p("issuer.log"));
     // The agency's first status list exists once it has issued; make one before the bank starts.
     let mut verifier_cmd = dojang();
     verifier_cmd
@@ -221,7 +221,7 @@ fn setup(request_ttl: &str) -> World {
             "1",
         ])
         .env("DOJANG_RP_TOKEN", RP_TOKEN);
-    let verifier = Service::start(&mut verifier_cmd);
+    let verifier = Service::start(&mut verifier_cmd, &p("verifier.log"));
     let w = World {
         t,
         issuer,
@@ -356,6 +356,42 @@ fn offer_credential_request_presentation_result() {
     // Without --yes and without a terminal the wallet refuses to answer at all.
     let (_, uri) = w.ask(false);
     w.wallet(&["respond", &uri]).expect_code(2);
+
+    // Neither service logged the citizen's name, RRN or address, nor a token.
+    let register: Value =
+        serde_json::from_str(&std::fs::read_to_string(w.p("register.json")).unwrap()).unwrap();
+    let person = register["persons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == w.person.as_str())
+        .unwrap()
+        .clone();
+    let road = person["address_history"]
+        .as_array()
+        .and_then(|h| h.last())
+        .map(|a| a["address"]["road_address"].as_str().unwrap().to_owned())
+        .unwrap();
+    for log in ["issuer.log", "verifier.log"] {
+        let text = std::fs::read_to_string(w.p(log)).unwrap();
+        assert!(
+            text.lines().count() > 3,
+            "{log} has almost no lines: nothing was scanned"
+        );
+        for secret in [
+            person["name"].as_str().unwrap(),
+            person["rrn"].as_str().unwrap(),
+            &person["rrn"].as_str().unwrap()[..6],
+            road.as_str(),
+            ADMIN_TOKEN,
+            RP_TOKEN,
+        ] {
+            assert!(
+                !text.contains(secret),
+                "{log} contains personal data or a token: {secret}"
+            );
+        }
+    }
 }
 
 #[test]
