@@ -7,11 +7,12 @@ use clap::Args;
 use dojang_vc::log_inclusion::LogInclusion;
 use dojang_vc::trust_list::verify_trust_list;
 use dojang_vc::Algorithm;
+use dojang_verifier::http::{outcome_json, rejected_json};
 use dojang_verifier::{
-    verify, Challenge, Inputs, IssuerTrust, Outcome, Policy, SeenSequence, StatusListCache,
-    TrustListTrust, TrustedIssuers,
+    verify, Challenge, Inputs, IssuerTrust, Policy, SeenSequence, StatusListCache, TrustListTrust,
+    TrustedIssuers,
 };
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::error::{read_file, CliError};
 use crate::time::{now, parse_rfc3339};
@@ -186,41 +187,10 @@ pub(crate) fn run(args: VerifyArgs) -> Result<u8, CliError> {
     Ok(if verified { 0 } else { 1 })
 }
 
-/// The CLI contract: `{"verified","vct","issuer","claims","checks","provenance","error"}`.
-pub(crate) fn outcome_json(outcome: &Outcome) -> Value {
-    let checks = serde_json::to_value(outcome.report.checks()).unwrap_or(Value::Null);
-    let provenance = serde_json::to_value(&outcome.provenance).unwrap_or(Value::Null);
-    match &outcome.result {
-        Ok(p) => json!({
-            "verified": true,
-            "vct": p.vct,
-            "issuer": p.issuer,
-            "claims": p.claims,
-            "disclosed": p.disclosed,
-            "checks": checks,
-            "provenance": provenance,
-            "error": null,
-        }),
-        Err(e) => rejected(checks, e.code(), &e.to_string()),
-    }
-}
-
-fn rejected(checks: Value, code: &str, message: &str) -> Value {
-    json!({
-        "verified": false,
-        "vct": null,
-        "issuer": null,
-        "claims": {},
-        "checks": checks,
-        "provenance": [],
-        "error": { "code": code, "message": message },
-    })
-}
-
 /// A rejection before the presentation is looked at (the trust list or a status list failed).
 fn reject_early(step: &str, e: &dojang_vc::VcError) -> u8 {
     let checks = json!([{ "step": step, "ok": false, "detail": format!("{}: {e}", e.code()) }]);
-    println!("{}", rejected(checks, e.code(), &e.to_string()));
+    println!("{}", rejected_json(checks, e.code(), &e.to_string()));
     1
 }
 

@@ -52,7 +52,7 @@ use axum::Router;
 
 pub use error::{AppError, OAuthError};
 pub use refresh::run_refresh;
-pub use result::outcome_json;
+pub use result::{outcome_json, rejected_json};
 pub use state::{
     system_clock, AppState, Clock, ListLocation, ServiceConfig, ServiceError, TrustConfig,
 };

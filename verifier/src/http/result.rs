@@ -26,7 +26,7 @@ pub fn outcome_json(outcome: &Outcome) -> Value {
 }
 
 /// A rejection in the same shape.
-pub(crate) fn rejected_json(checks: Value, code: &str, message: &str) -> Value {
+pub fn rejected_json(checks: Value, code: &str, message: &str) -> Value {
     json!({
         "verified": false,
         "vct": null,
