@@ -3,7 +3,7 @@
 //! `typ` must be `dc+sd-jwt` (or the older `vc+sd-jwt`); `iss` and `vct` must be present; the
 //! header `kid`, if any, must be a DID URL of the `iss` DID.
 
-use dojang_vc::{sd_jwt_vc, SdJwt};
+use dojang_vc::{sd_jwt_vc, SdJwt, VcError};
 
 use crate::VerifyError;
 
@@ -22,9 +22,12 @@ pub(crate) fn read(sd: &SdJwt) -> Result<Claimed, VerifyError> {
     let iss = sd_jwt_vc::issuer(payload)?.to_owned();
     let vct = sd_jwt_vc::vct(payload)?.to_owned();
     let kid = sd_jwt_vc::check_kid(jwt, &iss)?;
-    let iat = payload
-        .get("iat")
-        .and_then(serde_json::Value::as_i64)
-        .ok_or(dojang_vc::VcError::MissingClaim { claim: "iat" })?;
+    let iat = match payload.get("iat") {
+        None => return Err(VcError::MissingClaim { claim: "iat" }.into()),
+        Some(v) => v.as_i64().ok_or(VcError::InvalidClaim {
+            claim: "iat",
+            reason: "must be an integer NumericDate",
+        })?,
+    };
     Ok(Claimed { iss, vct, kid, iat })
 }
