@@ -153,3 +153,69 @@ fn dechunk(mut body: &str) -> String {
     }
     out
 }
+
+/// Like [`request`], but a connection or protocol error (a service killed mid-request) is an
+/// `Err` with its description instead of a panic. A response counts only when it was read whole.
+pub fn try_request(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, &[u8])>,
+) -> Result<Response, String> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("not an http:// URL: {url}"))?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let io = |what: &str, e: std::io::Error| format!("{what} {url}: {e}");
+    let mut stream = TcpStream::connect(authority).map_err(|e| io("connect", e))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .map_err(|e| io("set a timeout on", e))?;
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    let (content_type, bytes) = body.unwrap_or(("", &[]));
+    if !content_type.is_empty() {
+        head.push_str(&format!("Content-Type: {content_type}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", bytes.len()));
+    stream
+        .write_all(head.as_bytes())
+        .and_then(|()| stream.write_all(bytes))
+        .map_err(|e| io("write to", e))?;
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .map_err(|e| io("read from", e))?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("{url}: no complete response head ({} bytes)", raw.len()))?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("{url}: no status code"))?;
+    let lower = head.to_ascii_lowercase();
+    let body = if lower.contains("transfer-encoding: chunked") {
+        if !body.ends_with("0\r\n\r\n") {
+            return Err(format!("{url}: the chunked body was cut short"));
+        }
+        dechunk(body)
+    } else {
+        let declared = lower
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|n| n.trim().parse::<usize>().ok());
+        if declared.is_some_and(|n| n != body.len()) {
+            return Err(format!("{url}: the body was cut short"));
+        }
+        body.to_owned()
+    };
+    Ok(Response { status, body })
+}

@@ -10,7 +10,8 @@ use tempfile::TempDir;
 
 const PASSPHRASE: &str = "correct horse battery staple 도장";
 const AUD: &str = "https://bank.example/verifier";
-const NONCE: &str = "nonce-cli-1";
+/// Starts with `-`, as a base64url nonce may: the CLI must take it as a value, not a flag.
+const NONCE: &str = "-nonce-cli-1";
 
 fn dojang_run(args: &[&str]) -> Output {
     let mut cmd = dojang();

@@ -28,6 +28,7 @@ mod error;
 mod history;
 mod meta;
 mod passphrase;
+mod permissions;
 mod store;
 mod trust;
 

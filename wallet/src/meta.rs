@@ -11,7 +11,7 @@
 //! is rejected before the database is touched, so it changes nothing on disk. The file holds
 //! nothing secret: the salt and costs are public inputs to Argon2id and the data key is encrypted.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -170,10 +170,7 @@ impl Meta {
             let path = path.to_path_buf();
             move |source| WalletError::Io { path, source }
         };
-        let mut out = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
+        let mut out = crate::permissions::private_file()
             .open(&tmp)
             .map_err(io_err(&tmp))?;
         out.write_all(&json).map_err(io_err(&tmp))?;

@@ -221,6 +221,10 @@ impl Wallet {
             path: dir.to_path_buf(),
             source,
         })?;
+        crate::permissions::restrict(dir).map_err(|source| WalletError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
 
         let salt: [u8; SALT_LEN] = random_bytes();
         let kek = SecretKey::derive(passphrase, &salt, &params)?;
@@ -250,6 +254,10 @@ impl Wallet {
             wrapped_data_key,
         }
         .write(dir)?;
+        crate::permissions::restrict(dir).map_err(|source| WalletError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         Ok(wallet)
     }
 
@@ -492,6 +500,15 @@ fn open_store(path: &Path) -> Result<sled::Db, sled::Error> {
             }
             other => return other,
         }
+    }
+}
+
+impl Drop for Wallet {
+    /// sled may have created files (snapshots, segments) with the process umask while the wallet
+    /// was open: tighten them before the process goes.
+    fn drop(&mut self) {
+        let _ = self.db.flush();
+        let _ = crate::permissions::restrict(&self.dir);
     }
 }
 

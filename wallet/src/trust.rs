@@ -15,7 +15,7 @@
 //! - `respond` takes the relying party's name, request-signing keys and entitlements from it, and
 //!   answers nobody who is not on it.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -173,10 +173,7 @@ fn read_limited(path: &Path, max: u64) -> Result<Option<Vec<u8>>, WalletError> {
 fn write_durably(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), WalletError> {
     let path = dir.join(name);
     let tmp = dir.join(format!("{name}.tmp"));
-    let mut out = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
+    let mut out = crate::permissions::private_file()
         .open(&tmp)
         .map_err(|e| io_error(&tmp, e))?;
     out.write_all(bytes).map_err(|e| io_error(&tmp, e))?;

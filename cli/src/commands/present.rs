@@ -22,7 +22,7 @@ pub(crate) struct PresentArgs {
     #[arg(long)]
     aud: String,
     /// The verifier's nonce.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     nonce: String,
     /// The issued SD-JWT VC, with all its disclosures.
     credential: PathBuf,

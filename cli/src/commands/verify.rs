@@ -61,7 +61,12 @@ pub(crate) struct VerifyArgs {
     #[arg(long, requires = "nonce", conflicts_with = "no_kb")]
     aud: Option<String>,
     /// The nonce this verifier issued, which the KB-JWT must carry.
-    #[arg(long, requires = "aud", conflicts_with = "no_kb")]
+    #[arg(
+        long,
+        requires = "aud",
+        conflicts_with = "no_kb",
+        allow_hyphen_values = true
+    )]
     nonce: Option<String>,
     /// Accept a presentation without holder binding (not recommended).
     #[arg(long)]

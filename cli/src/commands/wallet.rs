@@ -74,7 +74,7 @@ enum WalletCommand {
         #[arg(long)]
         aud: String,
         /// The verifier's nonce.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         nonce: String,
         /// Write the presentation to this file instead of standard output.
         #[arg(long)]
