@@ -53,6 +53,9 @@ enum Command {
     /// Set up a sandbox to try the services: a ministry with a trust list, an agency with a
     /// synthetic register, a bank registered as relying party, a wallet; prints what to run next.
     Sandbox(commands::sandbox::SandboxArgs),
+    /// Measure this machine: verification against the two-signature floor, batch verification,
+    /// durable issuance; a table, or JSON with `--json`.
+    Bench(commands::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -85,5 +88,6 @@ fn dispatch(command: Command) -> Result<u8, CliError> {
         Command::Trust(a) => commands::trust::run(a).map(|()| 0),
         Command::Verifier(a) => commands::verifier_serve::run(a),
         Command::Sandbox(a) => commands::sandbox::run(&a).map(|()| 0),
+        Command::Bench(a) => commands::bench::run(a).map(|()| 0),
     }
 }

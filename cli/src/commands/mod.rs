@@ -1,6 +1,7 @@
 //! One module per top-level command.
 
 pub(crate) mod audit;
+pub(crate) mod bench;
 pub(crate) mod demo;
 pub(crate) mod issue;
 pub(crate) mod issuer;

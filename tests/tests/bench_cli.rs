@@ -1,0 +1,56 @@
+//! `dojang bench --json`: the report's shape, every figure positive, and full verification
+//! costing at least its two-signature floor.
+
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+use dojang_tests::{dojang, run, COMMAND_TIMEOUT};
+
+#[test]
+fn bench_json_reports_every_operation_and_the_ratios() {
+    let mut cmd = dojang();
+    cmd.args(["bench", "--iterations", "20", "--json"]);
+    let out = run(&mut cmd, COMMAND_TIMEOUT);
+    out.success();
+    assert!(
+        out.stderr.contains("bench:"),
+        "progress goes to stderr: {}",
+        out.stderr
+    );
+    let report = out.json();
+    assert_eq!(report["presentation_disclosures"], 10);
+    assert!(report["cores"].as_u64().unwrap() >= 1);
+
+    let ops = report["operations"].as_array().unwrap();
+    let names: Vec<&str> = ops.iter().map(|o| o["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "floor",
+            "full_verify",
+            "one_by_one_64",
+            "verify_batch_64",
+            "sign_only",
+            "durable_issue"
+        ]
+    );
+    for op in ops {
+        assert_eq!(op["iterations"], 20, "{op}");
+        for figure in ["micros_per_op", "per_second_per_core"] {
+            let x = op[figure].as_f64().unwrap();
+            assert!(x.is_finite() && x > 0.0, "{figure} of {op}");
+        }
+    }
+
+    let ratios = &report["ratios"];
+    for figure in [
+        "full_verify_over_floor",
+        "batch_speedup",
+        "durable_issuance_per_second",
+    ] {
+        let x = ratios[figure].as_f64().unwrap();
+        assert!(x.is_finite() && x > 0.0, "{figure}: {x}");
+    }
+    // Full verification makes the floor's two verify_strict calls and more: it cannot cost less.
+    let ratio = ratios["full_verify_over_floor"].as_f64().unwrap();
+    assert!(ratio >= 1.0, "full verify / floor = {ratio}");
+}
