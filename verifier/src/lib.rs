@@ -41,6 +41,7 @@ mod trust;
 mod trust_list;
 mod validity;
 mod verified;
+pub mod workload;
 
 pub use audit::{
     check_consistency, reconcile, verify_inclusion, ConsistencyReport, Counts, DuplicateLeaves,

@@ -18,20 +18,19 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use dojang_did::{did_for_key, DidMethod, PrivateJwk, PublicJwk};
+use dojang_did::{DidMethod, PrivateJwk};
 use dojang_issuer::{
     generate, Certificate, FileSigner, IssuancePolicy, Issuer, IssuerIdentity, IssuerSigner,
 };
-use dojang_vc::present::present;
 use dojang_vc::sd_jwt_vc::{issue_vc, VcIssuance};
-use dojang_vc::status_list::{sign_token, StatusList, StatusReference};
-use dojang_vc::trust_list::{
-    sign_trust_list, verify_trust_list, AccreditationStatus, AccreditedIssuer, IssuerKey, TrustList,
+use dojang_vc::status_list::StatusReference;
+use dojang_vc::{Budget, IssueOptions, SdJwt};
+use dojang_verifier::verify;
+use dojang_verifier::workload::{
+    household_claims, issue_household, Workload, NOW, STATUS_URI, VCT,
 };
-use dojang_vc::{Algorithm, Budget, IssueOptions, SdJwt, VerificationKey};
-use dojang_verifier::{verify, Challenge, Inputs, Policy, StatusListCache, TrustListTrust};
 use ed25519_dalek::{Signature, Signer as _, VerifyingKey};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::error::CliError;
 
@@ -45,22 +44,6 @@ pub(crate) struct BenchArgs {
     json: bool,
 }
 
-const NOW: i64 = 1_780_000_000;
-const VCT: &str = "urn:dojang:kr:resident-registration-copy:1";
-const AUD: &str = "https://bank.example";
-const NONCE: &str = "bench-nonce-0123456789";
-const STATUS_URI: &str = "https://jongno.example/status/0";
-const ROOT_DID: &str = "did:web:mois.example";
-/// Ten Disclosures: `name`; `address` and its `road_address`; `members`, two of its elements,
-/// and the name and relation of each.
-const DISCLOSE: &[&str] = &[
-    "name",
-    "address.road_address",
-    "members.0.name",
-    "members.0.relation",
-    "members.1.name",
-    "members.1.relation",
-];
 /// Signatures per `verify_batch` call: an auditor re-checking a day of records in chunks.
 const BATCH: usize = 64;
 /// Time aimed at per operation when `--iterations` is not given.
@@ -137,67 +120,6 @@ fn measure(
     Ok(m)
 }
 
-fn member(name: &str, rrn: &str, birth: &str, relation: &str) -> Value {
-    json!({"name": name, "rrn": rrn, "birth_date": birth, "relation": relation,
-           "moved_in": "2015-03-02"})
-}
-
-/// A 등본 for the head of a household of four (`n` varies the document).
-fn household_claims(n: usize) -> Map<String, Value> {
-    let v = json!({
-        "name": "김민준",
-        "rrn": format!("{:06}-1234567", 800_101 + n % 1000),
-        "birth_date": "1980-01-01",
-        "age_over_19": true,
-        "address": {
-            "road_address": "서울특별시 종로구 세종대로 209",
-            "postal_code": "03154",
-            "detail": "101동 1001호"
-        },
-        "members": [
-            member("김민준", "800101-1234567", "1980-01-01", "본인"),
-            member("이서연", "820505-2345678", "1982-05-05", "배우자"),
-            member("김하준", "100707-3456789", "2010-07-07", "자녀"),
-            member("김서윤", "130909-4567890", "2013-09-09", "자녀"),
-        ]
-    });
-    match v {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
-}
-
-fn issue_one(
-    issuer: &PrivateJwk,
-    did: &str,
-    kid: &str,
-    holder: &PublicJwk,
-    n: usize,
-) -> Result<String, CliError> {
-    let claims = household_claims(n);
-    let status = StatusReference {
-        idx: 4242,
-        uri: STATUS_URI.into(),
-    }
-    .to_claim();
-    Ok(issue_vc(
-        &VcIssuance {
-            issuer: did,
-            kid,
-            vct: VCT,
-            holder: Some(holder),
-            iat: NOW - 86_400,
-            exp: Some(NOW + 365 * 86_400),
-            status: Some(&status),
-            claims: &claims,
-            always_visible: &[],
-            options: IssueOptions { decoys: 2 },
-        },
-        issuer.signing_key(),
-    )?
-    .to_compact())
-}
-
 /// The signing input of a compact JWS and its signature, made again with `key`: Ed25519 is
 /// deterministic (RFC 8032 §5.1.6), so this is the signature the token carries.
 fn signed_parts(compact: &str, key: &PrivateJwk) -> (Vec<u8>, Signature) {
@@ -206,13 +128,9 @@ fn signed_parts(compact: &str, key: &PrivateJwk) -> (Vec<u8>, Signature) {
     (input.as_bytes().to_vec(), sig)
 }
 
-/// Everything the verification measurements use, made once.
+/// The shared workload, and the parts the floor and batch measurements need.
 struct Verification {
-    presentation: String,
-    trust: TrustListTrust,
-    status: StatusListCache,
-    policy: Policy,
-    challenge: Challenge,
+    workload: Workload,
     issuer_vk: VerifyingKey,
     holder_vk: VerifyingKey,
     issuer_part: (Vec<u8>, Signature),
@@ -221,93 +139,25 @@ struct Verification {
 }
 
 fn verification_fixture() -> Result<Verification, CliError> {
-    let root = PrivateJwk::generate();
-    let issuer = PrivateJwk::generate();
-    let holder = PrivateJwk::generate();
-    let (did, kid) = did_for_key(&issuer.public(), DidMethod::Key);
-    let budget = Budget::default();
-
-    let issued = issue_one(&issuer, &did, &kid, &holder.public(), 0)?;
-    let paths: Vec<String> = DISCLOSE.iter().map(|s| (*s).to_owned()).collect();
-    let presentation = present(&issued, &paths, AUD, NONCE, NOW, holder.signing_key())?.text;
-
-    let list = TrustList {
-        iss: ROOT_DID.into(),
-        seq: 1,
-        iat: NOW - 3600,
-        exp: NOW + 30 * 86_400,
-        issuers: vec![AccreditedIssuer {
-            did: did.clone(),
-            name_ko: "서울특별시 종로구청".into(),
-            name_en: "Jongno-gu Office, Seoul".into(),
-            status: AccreditationStatus::Active,
-            vcts: vec![VCT.into()],
-            keys: vec![IssuerKey {
-                kid: kid.clone(),
-                jwk: issuer.public().to_json(),
-                not_before: NOW - 365 * 86_400,
-                not_after: None,
-            }],
-            status_list_base: None,
-        }],
-        relying_parties: Vec::new(),
-    };
-    let token = sign_trust_list(&list, &format!("{ROOT_DID}#root"), root.signing_key())?;
-    let trust = TrustListTrust::new(verify_trust_list(
-        &token,
-        &root.public(),
-        NOW,
-        None,
-        &budget,
-    )?);
-
-    let status_token = sign_token(
-        &did,
-        &kid,
-        STATUS_URI,
-        NOW - 600,
-        NOW + 86_400,
-        3600,
-        &StatusList::new(2, 1 << 17)?,
-        issuer.signing_key(),
-    )?;
-    let mut status = StatusListCache::new();
-    status.insert_token(
-        &status_token,
-        &VerificationKey::Ed25519(issuer.public()),
-        &[Algorithm::EdDSA],
-        NOW,
-        &budget,
-    )?;
-
-    let issuer_jwt = presentation.split('~').next().unwrap_or_default();
-    let kb_jwt = presentation.rsplit('~').next().unwrap_or_default();
+    let w = Workload::new()?;
+    let issuer_jwt = w.presentation.split('~').next().unwrap_or_default();
+    let kb_jwt = w.presentation.rsplit('~').next().unwrap_or_default();
     let batch = (0..BATCH)
         .map(|n| {
-            let cred = issue_one(&issuer, &did, &kid, &holder.public(), n + 1)?;
+            let cred = issue_household(&w.issuer, &w.did, &w.kid, &w.holder.public(), n + 1)?;
             Ok(signed_parts(
                 cred.split('~').next().unwrap_or_default(),
-                &issuer,
+                &w.issuer,
             ))
         })
         .collect::<Result<Vec<_>, CliError>>()?;
     Ok(Verification {
-        issuer_part: signed_parts(issuer_jwt, &issuer),
-        kb_part: signed_parts(kb_jwt, &holder),
-        presentation,
-        trust,
-        status,
-        policy: Policy {
-            require_key_binding: true,
-            ..Policy::default()
-        },
-        challenge: Challenge {
-            aud: AUD.into(),
-            nonce: NONCE.into(),
-        },
-        issuer_vk: *issuer.public().verifying_key(),
-        holder_vk: *holder.public().verifying_key(),
+        issuer_part: signed_parts(issuer_jwt, &w.issuer),
+        kb_part: signed_parts(kb_jwt, &w.holder),
+        issuer_vk: *w.issuer.public().verifying_key(),
+        holder_vk: *w.holder.public().verifying_key(),
         batch,
+        workload: w,
     })
 }
 
@@ -316,7 +166,9 @@ pub(crate) fn run(args: BenchArgs) -> Result<(), CliError> {
     eprintln!("bench: preparing a 등본 presentation, a trust list and a status list …");
     let v = verification_fixture()?;
     let budget = Budget::default();
-    let ten = SdJwt::parse(&v.presentation, &budget)?.disclosures().len();
+    let ten = SdJwt::parse(&v.workload.presentation, &budget)?
+        .disclosures()
+        .len();
     eprintln!("bench: the presentation has {ten} disclosures and a KB-JWT");
 
     let mut results = Vec::new();
@@ -339,20 +191,9 @@ pub(crate) fn run(args: BenchArgs) -> Result<(), CliError> {
         1,
         n,
         || {
-            verify(
-                black_box(&v.presentation),
-                &Inputs {
-                    trust: &v.trust,
-                    policy: &v.policy,
-                    challenge: Some(&v.challenge),
-                    nonces: None,
-                    status: Some(&v.status),
-                    log: None,
-                    now: NOW,
-                },
-            )
-            .result
-            .is_ok()
+            verify(black_box(&v.workload.presentation), &v.workload.inputs())
+                .result
+                .is_ok()
         },
     )?);
     let messages: Vec<&[u8]> = v.batch.iter().map(|(m, _)| m.as_slice()).collect();
