@@ -482,4 +482,18 @@ fn the_readme_walkthrough_runs() {
         out.stdout
     );
     assert!(out.stdout.contains("\"road_address\""), "{}", out.stdout);
+    // The script stops the services it started: nothing listens on their ports any more.
+    let urls: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("http://127.0.0.1:"))
+        .collect();
+    assert_eq!(urls.len(), 2, "{}", out.stdout);
+    for url in urls {
+        let addr = url.trim_start_matches("http://");
+        assert!(
+            std::net::TcpStream::connect(addr).is_err(),
+            "{url} still answers after the script ended"
+        );
+    }
 }
