@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod commands;
 mod error;
+mod logging;
 mod qr;
 mod time;
 

@@ -4,7 +4,7 @@
 use dojang_did::{DidUrl, OfflineResolver, Resolver};
 use dojang_vc::log_inclusion::LogInclusion;
 use dojang_vc::present::{present, Presentation};
-use dojang_vc::process::process;
+use dojang_vc::process::{process, Processed};
 use dojang_vc::trust_list::VerifiedTrustList;
 use dojang_vc::{key_binding, sd_jwt_vc, Algorithm, Budget, SdJwt, VcError, VerificationKey};
 use serde_json::{Map, Value};
@@ -137,14 +137,19 @@ pub fn log_inclusion_of(credential: &StoredCredential) -> Option<LogInclusion> {
 
 /// Every claim of a stored credential (all Disclosures applied), for the holder's own eyes.
 pub fn claims_of(credential: &StoredCredential) -> Result<Map<String, Value>, WalletError> {
+    Ok(processed_of(credential)?.claims)
+}
+
+/// A stored credential with all its Disclosures applied, and where each went. The holder reads
+/// its own credential; the signature was checked on import.
+pub(crate) fn processed_of(credential: &StoredCredential) -> Result<Processed, WalletError> {
     let budget = Budget::default();
     let sd = SdJwt::parse(&credential.sd_jwt, &budget)?;
-    let processed = process(
+    Ok(process(
         sd.issuer_jwt().unverified_payload(),
         sd.disclosures(),
         &budget,
-    )?;
-    Ok(processed.claims)
+    )?)
 }
 
 /// A copy of `claims` with every `rrn` shown masked (`900101-1******`), for display.

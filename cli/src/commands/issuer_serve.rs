@@ -12,8 +12,6 @@ use crate::error::CliError;
 
 /// The environment variable holding the admin token when no `--admin-token-file` is given.
 const ADMIN_TOKEN_ENV: &str = "DOJANG_ADMIN_TOKEN";
-/// The environment variable with the log filter (`tracing_subscriber::EnvFilter` syntax).
-const LOG_ENV: &str = "DOJANG_LOG";
 
 /// The options of `serve`.
 #[derive(Debug, clap::Args)]
@@ -34,7 +32,7 @@ pub(crate) struct ServeArgs {
 /// Serves the agency in `dir`. Prints exactly one line to standard output once the socket is
 /// bound: `listening on http://ADDR`; logs go to standard error.
 pub(crate) fn run(dir: &Path, args: ServeArgs) -> Result<(), CliError> {
-    init_logging();
+    crate::logging::init();
     let admin_token = admin_token(args.admin_token_file.as_deref())?;
     let issuer = super::issuer::open(dir, IssuancePolicy::default())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -79,18 +77,6 @@ pub(crate) fn run(dir: &Path, args: ServeArgs) -> Result<(), CliError> {
         tracing::info!("issuer service stopped");
         Ok(())
     })
-}
-
-/// Logs to standard error, filtered by DOJANG_LOG (default `info`).
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env(LOG_ENV)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // Another subscriber already installed (never in the binary) is not an error.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
 }
 
 /// The admin token from `file` (its first line), else from DOJANG_ADMIN_TOKEN.

@@ -201,13 +201,7 @@ fn rp_tokens(file: Option<&Path>) -> Result<Vec<String>, CliError> {
 }
 
 fn serve(dir: &Path, args: &ServeArgs) -> Result<(), CliError> {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("DOJANG_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+    crate::logging::init();
     let config = read_json(&dir.join(CONFIG_FILE))?;
     let client_id = config
         .get("client_id")

@@ -24,6 +24,7 @@ use super::refresh::CurrentTrust;
 use super::result::{has_claim, open_result, outcome_json, push_check, rejected_json};
 use super::store::StoredRequest;
 use super::{AppError, AppState, CREDENTIAL_QUERY_ID, MAX_BODY_BYTES};
+use crate::validity::rfc3339;
 use crate::{verify, Challenge, Inputs, NonceStore, VerifyError};
 
 /// Claim paths in one request: the largest schema has a few dozen top-level claims; 64 leaves
@@ -90,16 +91,6 @@ fn valid_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-fn rfc3339(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .ok()
-        .and_then(|d| {
-            d.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| t.to_string())
 }
 
 /// Runs blocking work and awaits it.

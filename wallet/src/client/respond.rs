@@ -25,9 +25,9 @@ use dojang_vc::oid4vp::{
     verify_request_object, vp_token, ResponseMode, REQUEST_OBJECT_CONTENT_TYPE,
 };
 use dojang_vc::present::{resolve_path, select, withheld};
-use dojang_vc::process::{process, Processed};
+use dojang_vc::process::Processed;
 use dojang_vc::trust_list::VerifiedTrustList;
-use dojang_vc::{Budget, PathSegment, SdJwt, VcError};
+use dojang_vc::{Budget, PathSegment, VcError};
 use serde_json::{Map, Value};
 
 use super::http::{Http, Reply};
@@ -243,7 +243,6 @@ fn find_credential(
     paths: &[String],
     now: i64,
 ) -> Result<(CredentialId, StoredCredential, Processed), WalletError> {
-    let budget = Budget::default();
     let mut candidates: Vec<(CredentialId, StoredCredential)> = wallet
         .list_credentials()?
         .into_iter()
@@ -252,12 +251,7 @@ fn find_credential(
     candidates.sort_by_key(|(_, c)| std::cmp::Reverse(c.issued_at));
     let mut closest: Option<Vec<String>> = None;
     for (id, credential) in candidates {
-        let sd = SdJwt::parse(&credential.sd_jwt, &budget)?;
-        let processed = process(
-            sd.issuer_jwt().unverified_payload(),
-            sd.disclosures(),
-            &budget,
-        )?;
+        let processed = crate::agent::processed_of(&credential)?;
         let missing: Vec<String> = paths
             .iter()
             .filter(|p| resolve_path(&processed, p).is_err())
