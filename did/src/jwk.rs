@@ -181,7 +181,7 @@ pub(crate) fn ed25519_from_bytes(bytes: &[u8; 32]) -> Result<VerifyingKey, DidEr
     let key = VerifyingKey::from_bytes(bytes).map_err(|_| DidError::InvalidPublicKey {
         reason: "not a valid Ed25519 point",
     })?;
-    if key.to_edwards().compress().as_bytes() != bytes {
+    if !is_canonical_y(bytes) {
         return Err(DidError::InvalidPublicKey {
             reason: "non-canonical Ed25519 point encoding",
         });
@@ -192,6 +192,15 @@ pub(crate) fn ed25519_from_bytes(bytes: &[u8; 32]) -> Result<VerifyingKey, DidEr
         });
     }
     Ok(key)
+}
+
+/// Whether the encoded `y` (the low 255 bits, little-endian) is below p = 2^255 - 19, the only
+/// non-canonical case left once the point decodes: `x = 0` with the sign bit set only happens for
+/// y = ±1, which are small-order and refused. Comparing bytes costs nothing, where re-encoding the
+/// point to compare would cost a field inversion on every holder key a verifier reads.
+fn is_canonical_y(bytes: &[u8; 32]) -> bool {
+    let top_is_max = bytes[31] & 0x7f == 0x7f && bytes[1..31].iter().all(|b| *b == 0xff);
+    !(top_is_max && bytes[0] >= 0xed)
 }
 
 fn check_okp_ed25519(obj: &Map<String, Value>) -> Result<(), DidError> {
@@ -267,6 +276,43 @@ mod tests {
             PublicJwk::from_json(&jwk),
             Err(DidError::InvalidPublicKey { .. })
         ));
+        // y = p + 3 encodes the same large-order point as y = 3 (sign bit chosen so it decodes):
+        // refused as non-canonical, while the canonical encoding is accepted.
+        let mut checked = 0;
+        for y in 2u8..19 {
+            let mut canonical = [0u8; 32];
+            canonical[0] = y;
+            let Ok(point) = VerifyingKey::from_bytes(&canonical) else {
+                continue;
+            };
+            if point.is_weak() {
+                continue;
+            }
+            let mut wrapped = [0xffu8; 32];
+            wrapped[0] = 0xed + y;
+            wrapped[31] = 0x7f;
+            assert!(
+                VerifyingKey::from_bytes(&wrapped).is_ok(),
+                "y = p + {y} decodes"
+            );
+            assert_eq!(
+                ed25519_from_bytes(&wrapped),
+                Err(DidError::InvalidPublicKey {
+                    reason: "non-canonical Ed25519 point encoding"
+                }),
+                "y = p + {y}"
+            );
+            assert_eq!(ed25519_from_bytes(&canonical), Ok(point));
+            checked += 1;
+        }
+        assert!(checked > 0, "some y in 2..19 is a large-order point");
+        for canonical in [[0xffu8; 32], [0u8; 32]].map(|mut b| {
+            b[31] &= 0x7f;
+            b[0] = b[0].min(0xec);
+            b
+        }) {
+            assert!(is_canonical_y(&canonical));
+        }
         let good = PrivateJwk::generate().public();
         assert_eq!(
             ed25519_from_bytes(good.verifying_key().as_bytes()),

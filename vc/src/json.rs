@@ -128,11 +128,15 @@ impl<'de> Visitor<'de> for Strict<'_> {
         self.nested::<A::Error>()?;
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if out.contains_key(&key) {
-                return Err(self.fail(Violation::DuplicateKey(key)));
+            // One lookup per member: the vacant entry is filled once the value is parsed.
+            match out.entry(key) {
+                serde_json::map::Entry::Occupied(taken) => {
+                    return Err(self.fail(Violation::DuplicateKey(taken.key().clone())));
+                }
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(map.next_value_seed(self.nested::<A::Error>()?)?);
+                }
             }
-            let v = map.next_value_seed(self.nested::<A::Error>()?)?;
-            out.insert(key, v);
         }
         Ok(Value::Object(out))
     }

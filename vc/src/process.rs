@@ -78,11 +78,11 @@ pub fn process(
         disclosures,
         by_digest,
         used: vec![false; disclosures.len()],
-        seen: HashSet::new(),
+        seen: HashSet::with_capacity(64),
         nodes: Vec::with_capacity(disclosures.len()),
         budget,
     };
-    let claims = walk.object(payload, &mut Vec::new(), None, 0, true)?;
+    let claims = walk.object(payload, &mut Vec::with_capacity(8), None, 0, true)?;
     // Step 4: every Disclosure must have been referenced.
     if walk.used.iter().any(|u| !u) {
         return Err(VcError::DisclosureUnreferenced);
@@ -93,19 +93,37 @@ pub fn process(
     })
 }
 
+/// A path segment borrowed from the payload or a Disclosure while walking; turned into an owned
+/// [`PathSegment`] only for the nodes recorded (a handful), not for every member visited.
+#[derive(Clone, Copy)]
+enum Segment<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn owned_path(path: &[Segment<'_>]) -> ClaimPath {
+    path.iter()
+        .map(|s| match s {
+            Segment::Key(k) => PathSegment::Key((*k).to_owned()),
+            Segment::Index(i) => PathSegment::Index(*i),
+        })
+        .collect()
+}
+
 struct Walk<'a> {
     disclosures: &'a [Disclosure],
     by_digest: HashMap<&'a str, usize>,
     used: Vec<bool>,
-    seen: HashSet<String>,
+    /// Every digest met so far, borrowed from the payload and the Disclosures.
+    seen: HashSet<&'a str>,
     nodes: Vec<DisclosedNode>,
     budget: &'a Budget,
 }
 
-impl Walk<'_> {
+impl<'a> Walk<'a> {
     /// Records a digest; a digest seen twice anywhere is refused (RFC 9901 §7.1 step 4).
-    fn claim_digest(&mut self, digest: &str) -> Result<Option<usize>, VcError> {
-        if !self.seen.insert(digest.to_owned()) {
+    fn claim_digest(&mut self, digest: &'a str) -> Result<Option<usize>, VcError> {
+        if !self.seen.insert(digest) {
             return Err(VcError::DigestDuplicate);
         }
         Ok(self.by_digest.get(digest).copied())
@@ -119,8 +137,8 @@ impl Walk<'_> {
 
     fn value(
         &mut self,
-        value: &Value,
-        path: &mut ClaimPath,
+        value: &'a Value,
+        path: &mut Vec<Segment<'a>>,
         parent: Option<usize>,
         depth: usize,
     ) -> Result<Value, VcError> {
@@ -133,8 +151,8 @@ impl Walk<'_> {
 
     fn object(
         &mut self,
-        obj: &Map<String, Value>,
-        path: &mut ClaimPath,
+        obj: &'a Map<String, Value>,
+        path: &mut Vec<Segment<'a>>,
         parent: Option<usize>,
         depth: usize,
         top: bool,
@@ -146,7 +164,7 @@ impl Walk<'_> {
                 "_sd_alg" if top => {}
                 "_sd_alg" => return Err(VcError::SdAlgMisplaced),
                 _ => {
-                    path.push(PathSegment::Key(k.clone()));
+                    path.push(Segment::Key(k));
                     let processed = self.value(v, path, parent, depth)?;
                     path.pop();
                     out.insert(k.clone(), processed);
@@ -171,7 +189,7 @@ impl Walk<'_> {
             let Some(i) = self.claim_digest(digest)? else {
                 continue; // a decoy, or a claim the holder did not disclose
             };
-            let d = &self.disclosures[i];
+            let d: &'a Disclosure = &self.disclosures[i];
             let Some(name) = d.name() else {
                 return Err(VcError::DisclosureWrongKind {
                     expected: 3,
@@ -186,10 +204,10 @@ impl Walk<'_> {
             }
             self.used[i] = true;
             let inner = self.enter(depth)?;
-            path.push(PathSegment::Key(name.to_owned()));
+            path.push(Segment::Key(name));
             self.nodes.push(DisclosedNode {
                 disclosure: i,
-                path: path.clone(),
+                path: owned_path(path),
                 parent,
             });
             let processed = self.value(d.value(), path, Some(i), inner)?;
@@ -201,8 +219,8 @@ impl Walk<'_> {
 
     fn array(
         &mut self,
-        arr: &[Value],
-        path: &mut ClaimPath,
+        arr: &'a [Value],
+        path: &mut Vec<Segment<'a>>,
         parent: Option<usize>,
         depth: usize,
     ) -> Result<Vec<Value>, VcError> {
@@ -219,12 +237,12 @@ impl Walk<'_> {
                 },
                 _ => None,
             };
-            path.push(PathSegment::Index(out.len()));
+            path.push(Segment::Index(out.len()));
             match digest {
                 None => out.push(self.value(element, path, parent, depth)?),
                 Some(digest) => {
                     if let Some(i) = self.claim_digest(digest)? {
-                        let d = &self.disclosures[i];
+                        let d: &'a Disclosure = &self.disclosures[i];
                         if d.name().is_some() {
                             return Err(VcError::DisclosureWrongKind {
                                 expected: 2,
@@ -235,7 +253,7 @@ impl Walk<'_> {
                         let inner = self.enter(depth)?;
                         self.nodes.push(DisclosedNode {
                             disclosure: i,
-                            path: path.clone(),
+                            path: owned_path(path),
                             parent,
                         });
                         out.push(self.value(d.value(), path, Some(i), inner)?);

@@ -124,13 +124,13 @@ fn run(
     let validity = step(
         report,
         "validity",
-        validity::check(&payload, &claimed.vct, policy, inputs.now),
+        validity::check(payload, &claimed.vct, policy, inputs.now),
         validity::describe,
     )?;
     let processed = step(
         report,
         "disclosures",
-        disclosures::process_disclosures(&sd, &payload, policy),
+        disclosures::process_disclosures(&sd, payload, policy),
         |p| format!("{} disclosure(s) matched, none unreferenced", p.nodes.len()),
     )?;
     let empty = StatusListCache::new();
@@ -138,7 +138,7 @@ fn run(
         report,
         "status",
         status::check(
-            &payload,
+            payload,
             &claimed.iss,
             inputs.status.unwrap_or(&empty),
             policy.status_max_age_seconds,
@@ -161,14 +161,7 @@ fn run(
     let logged = step(
         report,
         "log",
-        log_inclusion::check(
-            &sd,
-            &payload,
-            &claimed.iss,
-            inputs.trust,
-            inputs.log,
-            policy,
-        ),
+        log_inclusion::check(&sd, payload, &claimed.iss, inputs.trust, inputs.log, policy),
         |l| match l {
             Some(l) => l.to_string(),
             None => "no inclusion proof required or given; not checked".to_owned(),
@@ -177,7 +170,7 @@ fn run(
     let key_binding = step(
         report,
         "key_binding",
-        binding::verify(&sd, &payload, policy, inputs.challenge, inputs.now),
+        binding::verify(&sd, payload, policy, inputs.challenge, inputs.now),
         |kb| match kb {
             Some(kb) => format!("KB-JWT valid for aud {} with the expected nonce", kb.aud),
             None => "not required by policy; not checked".to_owned(),

@@ -6,13 +6,11 @@ use serde_json::{Map, Value};
 
 use crate::{Policy, VerifyError};
 
-pub(crate) fn verify(
-    sd: &SdJwt,
+/// The verified payload, borrowed from the parsed presentation: nothing is copied.
+pub(crate) fn verify<'a>(
+    sd: &'a SdJwt,
     key: &VerificationKey,
     policy: &Policy,
-) -> Result<Map<String, Value>, VerifyError> {
-    Ok(sd
-        .issuer_jwt()
-        .verify(key, &policy.allowed_algorithms)?
-        .clone())
+) -> Result<&'a Map<String, Value>, VerifyError> {
+    Ok(sd.issuer_jwt().verify(key, &policy.allowed_algorithms)?)
 }

@@ -11,7 +11,10 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use dojang_vc::trust_list::VerifiedTrustList;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use dojang_vc::trust_list::{AccreditedIssuer, VerifiedTrustList};
 use dojang_vc::{VcError, VerificationKey};
 use serde_json::json;
 
@@ -25,32 +28,30 @@ use crate::validity::rfc3339;
 #[derive(Debug, Clone)]
 pub struct TrustListTrust {
     list: VerifiedTrustList,
+    /// What every verification under this list prints, prepared once.
+    links: Arc<Links>,
+}
+
+/// The provenance and descriptions that depend on the list alone, built when the list is
+/// wrapped: the list cannot change under a verifier (a new list is a new value).
+#[derive(Debug)]
+struct Links {
+    /// The links that do not depend on the credential: root, trust list.
+    head: Vec<ProvenanceEntry>,
+    /// Per listed issuer: its `describe` line and its link for each listed type.
+    issuers: HashMap<String, IssuerLinks>,
+}
+
+#[derive(Debug, Clone)]
+struct IssuerLinks {
+    describe: String,
+    by_vct: HashMap<String, ProvenanceEntry>,
 }
 
 impl TrustListTrust {
     /// Trusts what `list` accredits.
     pub fn new(list: VerifiedTrustList) -> Self {
-        Self { list }
-    }
-
-    /// The verified trust list.
-    pub fn list(&self) -> &VerifiedTrustList {
-        &self.list
-    }
-
-    /// The chain behind a credential from `iss`, of type `vct`, signed at `iat` with `kid`:
-    /// the root key (its thumbprint), the trust list (sequence, dates), the issuer (DID, names,
-    /// accredited types, status) and the key (kid, window). Links that do not exist (an unlisted
-    /// issuer, an unknown key) are left out; the entries say whether each check held.
-    pub fn provenance(
-        &self,
-        iss: &str,
-        kid: Option<&str>,
-        vct: &str,
-        iat: i64,
-    ) -> Vec<ProvenanceEntry> {
-        let list = &self.list;
-        let mut chain = vec![
+        let head = vec![
             ProvenanceEntry {
                 step: "root",
                 detail: format!(
@@ -78,33 +79,64 @@ impl TrustListTrust {
                 }),
             },
         ];
-        let Some(issuer) = list.issuer(iss) else {
+        let issuers = list
+            .list()
+            .issuers
+            .iter()
+            .map(|issuer| {
+                let by_vct = issuer
+                    .vcts
+                    .iter()
+                    .map(|vct| (vct.clone(), issuer_link(issuer, vct)))
+                    .collect();
+                let describe = format!(
+                    "{} ({}, {}) {} on trust list seq {} of {}, accredited for {}",
+                    issuer.name_ko,
+                    issuer.name_en,
+                    issuer.did,
+                    issuer.status.as_str(),
+                    list.seq(),
+                    list.iss(),
+                    issuer.vcts.join(", ")
+                );
+                (issuer.did.clone(), IssuerLinks { describe, by_vct })
+            })
+            .collect();
+        Self {
+            list,
+            links: Arc::new(Links { head, issuers }),
+        }
+    }
+
+    /// The verified trust list.
+    pub fn list(&self) -> &VerifiedTrustList {
+        &self.list
+    }
+
+    /// The chain behind a credential from `iss`, of type `vct`, signed at `iat` with `kid`:
+    /// the root key (its thumbprint), the trust list (sequence, dates), the issuer (DID, names,
+    /// accredited types, status) and the key (kid, window). Links that do not exist (an unlisted
+    /// issuer, an unknown key) are left out; the entries say whether each check held.
+    pub fn provenance(
+        &self,
+        iss: &str,
+        kid: Option<&str>,
+        vct: &str,
+        iat: i64,
+    ) -> Vec<ProvenanceEntry> {
+        let mut chain = Vec::with_capacity(self.links.head.len() + 5);
+        chain.extend(self.links.head.iter().cloned());
+        let Some(issuer) = self.list.issuer(iss) else {
             return chain;
         };
-        let accredited = issuer.vcts.iter().any(|v| v == vct);
-        chain.push(ProvenanceEntry {
-            step: "issuer",
-            detail: format!(
-                "{} ({}, {}): {}, {} for {vct}",
-                issuer.name_ko,
-                issuer.name_en,
-                issuer.did,
-                issuer.status.as_str(),
-                if accredited {
-                    "accredited"
-                } else {
-                    "not accredited"
-                }
-            ),
-            data: json!({
-                "did": issuer.did,
-                "name_ko": issuer.name_ko,
-                "name_en": issuer.name_en,
-                "status": issuer.status.as_str(),
-                "vcts": issuer.vcts,
-                "accredited_for_vct": accredited,
-            }),
-        });
+        chain.push(
+            self.links
+                .issuers
+                .get(iss)
+                .and_then(|links| links.by_vct.get(vct))
+                .cloned()
+                .unwrap_or_else(|| issuer_link(issuer, vct)),
+        );
         let key = match kid {
             Some(kid) => issuer.keys.iter().find(|k| k.kid == kid),
             None => {
@@ -161,21 +193,12 @@ impl IssuerTrust for TrustListTrust {
     }
 
     fn describe(&self, iss: &str) -> String {
-        let list = &self.list;
-        match list.issuer(iss) {
-            Some(issuer) => format!(
-                "{} ({}, {iss}) {} on trust list seq {} of {}, accredited for {}",
-                issuer.name_ko,
-                issuer.name_en,
-                issuer.status.as_str(),
-                list.seq(),
-                list.iss(),
-                issuer.vcts.join(", ")
-            ),
+        match self.links.issuers.get(iss) {
+            Some(links) => links.describe.clone(),
             None => format!(
                 "{iss} is not on trust list seq {} of {}",
-                list.seq(),
-                list.iss()
+                self.list.seq(),
+                self.list.iss()
             ),
         }
     }
@@ -188,6 +211,34 @@ impl IssuerTrust for TrustListTrust {
         iat: i64,
     ) -> Vec<ProvenanceEntry> {
         TrustListTrust::provenance(self, iss, kid, vct, iat)
+    }
+}
+
+/// The provenance link of `issuer` for a credential of type `vct`.
+fn issuer_link(issuer: &AccreditedIssuer, vct: &str) -> ProvenanceEntry {
+    let accredited = issuer.vcts.iter().any(|v| v == vct);
+    ProvenanceEntry {
+        step: "issuer",
+        detail: format!(
+            "{} ({}, {}): {}, {} for {vct}",
+            issuer.name_ko,
+            issuer.name_en,
+            issuer.did,
+            issuer.status.as_str(),
+            if accredited {
+                "accredited"
+            } else {
+                "not accredited"
+            }
+        ),
+        data: json!({
+            "did": issuer.did,
+            "name_ko": issuer.name_ko,
+            "name_en": issuer.name_en,
+            "status": issuer.status.as_str(),
+            "vcts": issuer.vcts,
+            "accredited_for_vct": accredited,
+        }),
     }
 }
 
