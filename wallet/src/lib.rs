@@ -11,8 +11,8 @@
 //!    claim name appears anywhere in the files.
 //!
 //! Entry points: [`Wallet::init`] / [`Wallet::open`], then credentials
-//! ([`Wallet::put_credential`], [`Wallet::get_credential`], [`Wallet::list_credentials`],
-//! [`Wallet::remove_credential`]), the holder key ([`Wallet::holder_key`],
+//! ([`Wallet::put_credential`], [`Wallet::get_credential`], [`Wallet::list_summaries`],
+//! [`Wallet::list_credentials`], [`Wallet::remove_credential`]), the holder key ([`Wallet::holder_key`],
 //! [`Wallet::holder_public_key`]) and history ([`Wallet::record_presentation`],
 //! [`Wallet::history`]). Every write is flushed to disk before it returns.
 //!
@@ -38,5 +38,5 @@ pub use crypto::{KdfParams, MAX_KDF_LANES, MAX_KDF_MEMORY_KIB, MAX_KDF_PASSES};
 pub use error::WalletError;
 pub use history::PresentationRecord;
 pub use passphrase::{passphrase_from_env_or_prompt, PASSPHRASE_ENV};
-pub use store::{CredentialId, StoredCredential, Wallet};
+pub use store::{CredentialId, CredentialSummary, StoredCredential, Wallet};
 pub use trust::{install_trust, load_trust, TRUST_LIST_FILE, TRUST_ROOT_FILE};

@@ -1,17 +1,27 @@
 //! The encrypted store: opening the wallet, credentials and the holder key.
 //!
-//! The sled database has three trees; every value is an encrypted record
+//! The sled database has four trees; every value is an encrypted record
 //! (`nonce ‖ ciphertext ‖ tag`, see [`crate::crypto`]) whose associated data names its tree and
 //! key, and every key is meaningless on its own:
 //!
 //! | tree | key | value (before encryption) |
 //! |---|---|---|
 //! | `keys` | `holder` | the holder's private Ed25519 JWK |
+//! | `keys` | `summaries-v1` | `true`: every credential has its summary |
 //! | `credentials` | 16 random bytes ([`CredentialId`]) | a [`StoredCredential`] as JSON |
+//! | `summaries` | the credential's id | its [`CredentialSummary`] as JSON |
 //! | `history` | a big-endian `u64` counter | a [`crate::PresentationRecord`] as JSON |
 //!
 //! Plaintexts are padded with spaces to a multiple of [`PAD_BLOCK`] bytes before encryption so
 //! that ciphertext lengths reveal only a coarse size. Every write calls `flush` before it returns.
+//!
+//! A credential and its summary are written and removed together, in one sled transaction across
+//! the two trees, so listing ([`Wallet::list_summaries`]) decrypts a few hundred bytes per
+//! credential instead of the whole SD-JWT and still shows exactly what is stored. A wallet made
+//! before summaries existed has no `summaries-v1` record: its first [`Wallet::open`] writes the
+//! summaries of every credential that decrypts (and drops any summary without a credential), then
+//! the record. A credential that does not decrypt gets no summary, so `list` leaves it out; `show`
+//! and `present` still report it as a corrupt record.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -23,18 +33,28 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use zeroize::{Zeroize, Zeroizing};
 
+use dojang_vc::{Budget, SdJwt};
+use sled::Transactional as _;
+
 use crate::crypto::{random_bytes, record_aad, SecretKey, SALT_LEN};
 use crate::meta::{meta_path, store_path, Meta};
 use crate::{KdfParams, WalletError};
 
 /// Tree of encrypted credentials.
 pub(crate) const CREDENTIALS_TREE: &str = "credentials";
+/// Tree of encrypted credential summaries, keyed like [`CREDENTIALS_TREE`].
+pub(crate) const SUMMARIES_TREE: &str = "summaries";
 /// Tree of encrypted presentation records.
 pub(crate) const HISTORY_TREE: &str = "history";
 /// Tree of encrypted keys.
 pub(crate) const KEYS_TREE: &str = "keys";
 /// Key of the holder's private key in [`KEYS_TREE`].
 const HOLDER_KEY_ID: &[u8] = b"holder";
+/// Key in [`KEYS_TREE`] of the record saying that every credential has its summary.
+const SUMMARIES_READY_ID: &[u8] = b"summaries-v1";
+/// [`Wallet::list_summaries`] starts another thread only for at least this many summaries: a
+/// thread costs tens of microseconds to start, a summary a few to decrypt.
+const SUMMARIES_PER_THREAD: usize = 512;
 /// Plaintexts are padded to a multiple of this many bytes: enough to hide the length of a name or
 /// an address inside a credential, small against a credential's usual 1–4 KB.
 pub(crate) const PAD_BLOCK: usize = 256;
@@ -159,6 +179,65 @@ impl fmt::Debug for StoredCredential {
     }
 }
 
+/// What `dojang wallet list` shows of a stored credential, kept encrypted beside it: the type, the
+/// issuer, the document number, the dates and the holder's own label; no claim about the person.
+/// `Debug` leaves out the label and the document number.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialSummary {
+    /// The credential type (`vct`).
+    pub vct: String,
+    /// The issuer (`iss`).
+    pub issuer: String,
+    /// The certificate's issue number (the plain `document_number` claim), if it has one.
+    pub document_number: Option<String>,
+    /// Issued at (`iat`), seconds since the Unix epoch.
+    pub issued_at: i64,
+    /// Expiry (`exp`), seconds since the Unix epoch, if any.
+    pub expires_at: Option<i64>,
+    /// When the wallet received it, seconds since the Unix epoch.
+    pub received_at: i64,
+    /// The holder's own label for it.
+    pub label: String,
+}
+
+impl CredentialSummary {
+    /// The summary of `credential`. The document number is read from the issuer-signed payload
+    /// (a claim the issuer leaves visible); a credential without one, or whose SD-JWT does not
+    /// parse, has none.
+    pub fn of(credential: &StoredCredential) -> Self {
+        let document_number = SdJwt::parse(&credential.sd_jwt, &Budget::default())
+            .ok()
+            .and_then(|sd| {
+                sd.issuer_jwt()
+                    .unverified_payload()
+                    .get("document_number")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            });
+        Self {
+            vct: credential.vct.clone(),
+            issuer: credential.issuer.clone(),
+            document_number,
+            issued_at: credential.issued_at,
+            expires_at: credential.expires_at,
+            received_at: credential.received_at,
+            label: credential.label.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for CredentialSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CredentialSummary")
+            .field("vct", &self.vct)
+            .field("issuer", &self.issuer)
+            .field("issued_at", &self.issued_at)
+            .field("expires_at", &self.expires_at)
+            .field("received_at", &self.received_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// An open wallet: the encrypted store, unlocked with the data key.
 ///
 /// The data key stays in memory (wiped on drop) while the wallet is open; the holder's private
@@ -168,6 +247,7 @@ pub struct Wallet {
     dir: PathBuf,
     db: sled::Db,
     credentials: sled::Tree,
+    summaries: sled::Tree,
     pub(crate) history: sled::Tree,
     keys: sled::Tree,
     data_key: SecretKey,
@@ -246,6 +326,9 @@ impl Wallet {
         let sealed = wallet.seal_record(KEYS_TREE, HOLDER_KEY_ID, &jwk);
         wipe_private_member(&mut jwk);
         wallet.insert(&wallet.keys, HOLDER_KEY_ID, sealed?)?;
+        // No credential yet: every one has its summary.
+        let ready = wallet.seal_record(KEYS_TREE, SUMMARIES_READY_ID, &true)?;
+        wallet.insert(&wallet.keys, SUMMARIES_READY_ID, ready)?;
 
         // Written last: a metadata file means a complete wallet.
         Meta {
@@ -268,7 +351,8 @@ impl Wallet {
     /// directory without a wallet is [`WalletError::NotInitialized`]; a store whose holder key
     /// does not decrypt under the unwrapped data key (another wallet's store, tampering) is
     /// [`WalletError::CorruptRecord`] in `keys`; a store locked by another process is
-    /// [`WalletError::Storage`].
+    /// [`WalletError::Storage`]. A store written before credential summaries existed gets them
+    /// now (see the module documentation).
     pub fn open(dir: &Path, passphrase: &str) -> Result<Wallet, WalletError> {
         if passphrase.is_empty() {
             return Err(WalletError::EmptyPassphrase);
@@ -295,7 +379,9 @@ impl Wallet {
             .map_err(|source| storage_error(dir, source))?
             .ok_or_else(|| corrupt(KEYS_TREE, HOLDER_KEY_ID))?;
         let holder = decrypt_holder_key(&data_key, &sealed)?;
-        Self::assemble(dir, db, data_key, holder.public())
+        let wallet = Self::assemble(dir, db, data_key, holder.public())?;
+        wallet.ensure_summaries()?;
+        Ok(wallet)
     }
 
     fn assemble(
@@ -311,6 +397,7 @@ impl Wallet {
         Ok(Wallet {
             dir: dir.to_path_buf(),
             credentials: tree(CREDENTIALS_TREE)?,
+            summaries: tree(SUMMARIES_TREE)?,
             history: tree(HISTORY_TREE)?,
             keys: tree(KEYS_TREE)?,
             db,
@@ -339,20 +426,27 @@ impl Wallet {
         self.holder_public
     }
 
-    /// Stores a credential under a new random id; durable when this returns.
+    /// Stores a credential and its summary under a new random id, in one transaction; durable
+    /// when this returns.
     pub fn put_credential(
         &self,
         credential: &StoredCredential,
     ) -> Result<CredentialId, WalletError> {
+        let summary = CredentialSummary::of(credential);
         loop {
             let id = CredentialId::random();
             let sealed = self.seal_record(CREDENTIALS_TREE, id.as_bytes(), credential)?;
-            // A collision of 128 random bits will not happen, but never overwrite.
-            let swapped = self
-                .credentials
-                .compare_and_swap(id.as_bytes(), None::<&[u8]>, Some(sealed))
-                .map_err(|source| self.storage_error(source))?;
-            if swapped.is_ok() {
+            let sealed_summary = self.seal_record(SUMMARIES_TREE, id.as_bytes(), &summary)?;
+            let stored = (&self.credentials, &self.summaries).transaction(|(c, s)| {
+                // A collision of 128 random bits will not happen, but never overwrite.
+                if c.get(id.as_bytes())?.is_some() {
+                    return Ok(false);
+                }
+                c.insert(id.as_bytes(), sealed.as_slice())?;
+                s.insert(id.as_bytes(), sealed_summary.as_slice())?;
+                Ok(true)
+            });
+            if self.committed(stored)? {
                 self.flush()?;
                 return Ok(id);
             }
@@ -369,7 +463,8 @@ impl Wallet {
         self.open_record(CREDENTIALS_TREE, id.as_bytes(), &sealed)
     }
 
-    /// Every stored credential, oldest `received_at` first (ties by id).
+    /// Every stored credential in full, oldest `received_at` first (ties by id). This decrypts
+    /// every SD-JWT: to show what the wallet holds, [`Wallet::list_summaries`] is much cheaper.
     pub fn list_credentials(&self) -> Result<Vec<(CredentialId, StoredCredential)>, WalletError> {
         let mut all = Vec::new();
         for entry in self.credentials.iter() {
@@ -382,17 +477,132 @@ impl Wallet {
         Ok(all)
     }
 
-    /// Deletes a credential; durable when this returns. sled may keep the old ciphertext in its
-    /// log until it reclaims the segment: it stays encrypted.
-    pub fn remove_credential(&self, id: &CredentialId) -> Result<(), WalletError> {
-        let removed = self
-            .credentials
-            .remove(id.as_bytes())
+    /// The summary of every stored credential, oldest `received_at` first (ties by id): what
+    /// `dojang wallet list` shows, without decrypting the credentials themselves.
+    ///
+    /// Decryption dominates the cost (a few microseconds a summary), so a large wallet's
+    /// summaries are decrypted on all cores.
+    pub fn list_summaries(&self) -> Result<Vec<(CredentialId, CredentialSummary)>, WalletError> {
+        let sealed = self
+            .summaries
+            .iter()
+            .collect::<Result<Vec<_>, _>>()
             .map_err(|source| self.storage_error(source))?;
-        if removed.is_none() {
+        let open = |part: &[(sled::IVec, sled::IVec)]| {
+            part.iter()
+                .map(|(key, sealed)| {
+                    let id =
+                        CredentialId::from_key(key).ok_or_else(|| corrupt(SUMMARIES_TREE, key))?;
+                    Ok((id, self.open_record(SUMMARIES_TREE, key, sealed)?))
+                })
+                .collect::<Result<Vec<(CredentialId, CredentialSummary)>, WalletError>>()
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(sealed.len() / SUMMARIES_PER_THREAD)
+            .max(1);
+        let mut all = if threads == 1 {
+            open(&sealed)?
+        } else {
+            let parts: Vec<_> = std::thread::scope(|scope| {
+                let running: Vec<_> = sealed
+                    .chunks(sealed.len().div_ceil(threads))
+                    .map(|part| scope.spawn(move || open(part)))
+                    .collect();
+                running
+                    .into_iter()
+                    .map(|thread| {
+                        thread
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    })
+                    .collect()
+            });
+            let mut all = Vec::with_capacity(sealed.len());
+            for part in parts {
+                all.extend(part?);
+            }
+            all
+        };
+        all.sort_by(|(a_id, a), (b_id, b)| a.received_at.cmp(&b.received_at).then(a_id.cmp(b_id)));
+        Ok(all)
+    }
+
+    /// Deletes a credential and its summary, in one transaction; durable when this returns. sled
+    /// may keep the old ciphertexts in its log until it reclaims the segment: they stay
+    /// encrypted.
+    pub fn remove_credential(&self, id: &CredentialId) -> Result<(), WalletError> {
+        let removed = (&self.credentials, &self.summaries).transaction(|(c, s)| {
+            let removed = c.remove(id.as_bytes())?.is_some();
+            s.remove(id.as_bytes())?;
+            Ok(removed)
+        });
+        if !self.committed(removed)? {
             return Err(WalletError::CredentialNotFound { id: *id });
         }
         self.flush()
+    }
+
+    /// Gives every credential its summary and drops summaries without a credential, unless the
+    /// store says this was done (see the module documentation).
+    fn ensure_summaries(&self) -> Result<(), WalletError> {
+        let ready = self
+            .keys
+            .get(SUMMARIES_READY_ID)
+            .map_err(|source| self.storage_error(source))?;
+        if let Some(sealed) = ready {
+            // Anything but our own sealed `true` is a corrupt record, as for the holder key.
+            return match self.open_record::<bool>(KEYS_TREE, SUMMARIES_READY_ID, &sealed)? {
+                true => Ok(()),
+                false => Err(corrupt(KEYS_TREE, SUMMARIES_READY_ID)),
+            };
+        }
+        for entry in self.credentials.iter() {
+            let (key, sealed) = entry.map_err(|source| self.storage_error(source))?;
+            let Some(id) = CredentialId::from_key(&key) else {
+                continue;
+            };
+            let Ok(credential) =
+                self.open_record::<StoredCredential>(CREDENTIALS_TREE, &key, &sealed)
+            else {
+                continue;
+            };
+            let summary = self.seal_record(
+                SUMMARIES_TREE,
+                id.as_bytes(),
+                &CredentialSummary::of(&credential),
+            )?;
+            // `open` has not returned: nothing else writes to this store now.
+            self.summaries
+                .insert(id.as_bytes(), summary)
+                .map_err(|source| self.storage_error(source))?;
+        }
+        for entry in self.summaries.iter() {
+            let (key, _) = entry.map_err(|source| self.storage_error(source))?;
+            let orphan = !self
+                .credentials
+                .contains_key(&key)
+                .map_err(|source| self.storage_error(source))?;
+            if orphan {
+                self.summaries
+                    .remove(&key)
+                    .map_err(|source| self.storage_error(source))?;
+            }
+        }
+        self.flush()?;
+        let ready = self.seal_record(KEYS_TREE, SUMMARIES_READY_ID, &true)?;
+        self.insert(&self.keys, SUMMARIES_READY_ID, ready)
+    }
+
+    /// The value of a transaction that cannot abort, or its storage error.
+    fn committed<T>(
+        &self,
+        result: sled::transaction::TransactionResult<T, std::convert::Infallible>,
+    ) -> Result<T, WalletError> {
+        result.map_err(|e| match e {
+            sled::transaction::TransactionError::Storage(source) => self.storage_error(source),
+            sled::transaction::TransactionError::Abort(never) => match never {},
+        })
     }
 
     /// Serialises, pads and encrypts a record bound to `(tree, id)`.

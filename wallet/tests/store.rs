@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
 use dojang_wallet::{
-    passphrase_from_env_or_prompt, CredentialId, KdfParams, PresentationRecord, StoredCredential,
-    Wallet, WalletError, PASSPHRASE_ENV,
+    passphrase_from_env_or_prompt, CredentialId, CredentialSummary, KdfParams, PresentationRecord,
+    StoredCredential, Wallet, WalletError, PASSPHRASE_ENV,
 };
 use serde_json::json;
 
@@ -17,6 +17,8 @@ const PASSPHRASE: &str = "올바른 말 배터리 스테이플";
 const NAME: &str = "홍길동";
 const RRN: &str = "900101-1234567";
 const ADDRESS: &str = "서울특별시 종로구 세종대로 209";
+/// The certificate's issue number, a plain claim of the issuer payload.
+const DOCUMENT_NUMBER: &str = "2026-0412-7788-1234";
 
 fn init(dir: &Path) -> Wallet {
     Wallet::init_with_params(dir, PASSPHRASE, KdfParams::INSECURE_FOR_TESTS).unwrap()
@@ -43,6 +45,7 @@ fn sd_jwt() -> String {
         "vct": "urn:dojang:resident-registration-abstract",
         "iss": "did:web:jongno.go.kr",
         "iat": 1_700_000_000,
+        "document_number": DOCUMENT_NUMBER,
         "_sd": ["aGFzaDE", "aGFzaDI", "aGFzaDM"],
     }));
     format!("{header}.{payload}.c2lnbmF0dXJl~{}~", disclosures.join("~"))
@@ -283,6 +286,11 @@ fn no_personal_data_or_claim_name_in_any_file() {
         ("claim path".into(), b"rrn".to_vec()),
         ("SD-JWT".into(), sd_jwt.as_bytes().to_vec()),
         ("audience".into(), b"bank.example".to_vec()),
+        (
+            "document number".into(),
+            DOCUMENT_NUMBER.as_bytes().to_vec(),
+        ),
+        ("issuer".into(), b"jongno.go.kr".to_vec()),
         (
             "holder private key".into(),
             key["d"].as_str().unwrap().as_bytes().to_vec(),
@@ -561,6 +569,200 @@ fn kdf_cost() {
         wrong
     );
     assert!(times[runs / 2] < std::time::Duration::from_millis(500));
+}
+
+/// What `list_summaries` must show: the summary of each stored credential, in the same order.
+fn summaries_of_stored(wallet: &Wallet) -> Vec<(CredentialId, CredentialSummary)> {
+    wallet
+        .list_credentials()
+        .unwrap()
+        .iter()
+        .map(|(id, c)| (*id, CredentialSummary::of(c)))
+        .collect()
+}
+
+#[test]
+fn summary_holds_what_list_shows() {
+    let stored = credential("우리 집 등본", 42);
+    let summary = CredentialSummary::of(&stored);
+    assert_eq!(summary.vct, stored.vct);
+    assert_eq!(summary.issuer, stored.issuer);
+    assert_eq!(summary.document_number.as_deref(), Some(DOCUMENT_NUMBER));
+    assert_eq!(summary.issued_at, stored.issued_at);
+    assert_eq!(summary.expires_at, stored.expires_at);
+    assert_eq!(summary.received_at, 42);
+    assert_eq!(summary.label, "우리 집 등본");
+    let debug = format!("{summary:?}");
+    assert!(
+        !debug.contains("우리 집") && !debug.contains(DOCUMENT_NUMBER),
+        "{debug}"
+    );
+
+    let unparsable = StoredCredential {
+        sd_jwt: "not an sd-jwt".into(),
+        ..stored
+    };
+    assert_eq!(CredentialSummary::of(&unparsable).document_number, None);
+}
+
+#[test]
+fn summaries_and_credentials_never_disagree() {
+    let dir = tempfile::tempdir().unwrap();
+    let wallet = init(dir.path());
+    assert!(wallet.list_summaries().unwrap().is_empty());
+    let mut ids = Vec::new();
+    for n in 0..6 {
+        ids.push(
+            wallet
+                .put_credential(&credential(&format!("c{n}"), 100 - n))
+                .unwrap(),
+        );
+        assert_eq!(
+            wallet.list_summaries().unwrap(),
+            summaries_of_stored(&wallet)
+        );
+    }
+    wallet.remove_credential(&ids[2]).unwrap();
+    wallet.remove_credential(&ids[5]).unwrap();
+    let listed = wallet.list_summaries().unwrap();
+    assert_eq!(listed, summaries_of_stored(&wallet));
+    let labels: Vec<&str> = listed.iter().map(|(_, s)| s.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        ["c4", "c3", "c1", "c0"],
+        "by received_at, removed ones gone"
+    );
+
+    // Puts and removes from several threads at once.
+    std::thread::scope(|scope| {
+        for thread in 0..4i64 {
+            let wallet = &wallet;
+            scope.spawn(move || {
+                for i in 0..8 {
+                    let id = wallet
+                        .put_credential(&credential(&format!("t{thread}-{i}"), thread * 10 + i))
+                        .unwrap();
+                    if i % 2 == 0 {
+                        wallet.remove_credential(&id).unwrap();
+                    }
+                }
+            });
+        }
+    });
+    let listed = wallet.list_summaries().unwrap();
+    assert_eq!(listed.len(), 4 + 4 * 4);
+    assert_eq!(listed, summaries_of_stored(&wallet));
+    drop(wallet);
+
+    // The same after reopening.
+    let wallet = open(dir.path());
+    assert_eq!(wallet.list_summaries().unwrap(), listed);
+    assert_eq!(summaries_of_stored(&wallet), listed);
+}
+
+#[test]
+fn a_large_wallet_lists_every_summary_once_in_order() {
+    // Enough summaries to be decrypted on several threads (512 or more each).
+    const COUNT: i64 = 1100;
+    let dir = tempfile::tempdir().unwrap();
+    let wallet = init(dir.path());
+    for n in 0..COUNT {
+        // Received in an order unlike the ids' and the insertion order.
+        wallet
+            .put_credential(&credential(&format!("c{n}"), (n * 7919) % COUNT))
+            .unwrap();
+    }
+    let listed = wallet.list_summaries().unwrap();
+    assert_eq!(listed.len(), COUNT as usize);
+    assert_eq!(listed, summaries_of_stored(&wallet));
+    let received: Vec<i64> = listed.iter().map(|(_, s)| s.received_at).collect();
+    assert_eq!(received, (0..COUNT).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_wallet_without_summaries_gets_them_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let wallet = init(dir.path());
+    let keep = wallet.put_credential(&credential("keep", 1)).unwrap();
+    let also = wallet.put_credential(&credential("also", 2)).unwrap();
+    let expected = summaries_of_stored(&wallet);
+    drop(wallet);
+
+    // Make it look like a wallet from before summaries: no summaries, no record saying they are
+    // complete; and a leftover summary whose credential is gone.
+    let orphan = [0x5a; 16];
+    {
+        let db = sled::open(dir.path().join("store")).unwrap();
+        db.drop_tree("summaries").unwrap();
+        db.open_tree("keys")
+            .unwrap()
+            .remove("summaries-v1")
+            .unwrap();
+        db.open_tree("summaries")
+            .unwrap()
+            .insert(orphan, vec![0u8; 64])
+            .unwrap();
+        db.flush().unwrap();
+    }
+
+    let wallet = open(dir.path());
+    let listed = wallet.list_summaries().unwrap();
+    assert_eq!(listed, expected);
+    assert_eq!(
+        listed.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        [keep, also]
+    );
+    drop(wallet);
+    {
+        let db = sled::open(dir.path().join("store")).unwrap();
+        assert!(db
+            .open_tree("summaries")
+            .unwrap()
+            .get(orphan)
+            .unwrap()
+            .is_none());
+        assert!(db
+            .open_tree("keys")
+            .unwrap()
+            .get("summaries-v1")
+            .unwrap()
+            .is_some());
+    }
+    // Written once: the next open finds them.
+    assert_eq!(open(dir.path()).list_summaries().unwrap(), expected);
+}
+
+#[test]
+fn swapped_summaries_fail_as_corrupt_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let wallet = init(dir.path());
+    let first = wallet.put_credential(&credential("first", 1)).unwrap();
+    let second = wallet.put_credential(&credential("second", 2)).unwrap();
+    drop(wallet);
+    {
+        let db = sled::open(dir.path().join("store")).unwrap();
+        let summaries = db.open_tree("summaries").unwrap();
+        let (key_a, key_b) = (
+            hex_to_bytes(&first.to_string()),
+            hex_to_bytes(&second.to_string()),
+        );
+        let a = summaries.get(&key_a).unwrap().unwrap();
+        let b = summaries.get(&key_b).unwrap().unwrap();
+        summaries.insert(&key_a, b).unwrap();
+        summaries.insert(&key_b, a).unwrap();
+        db.flush().unwrap();
+    }
+    let err = open(dir.path()).list_summaries().unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            WalletError::CorruptRecord {
+                tree: "summaries",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 fn hex_to_bytes(text: &str) -> Vec<u8> {

@@ -53,7 +53,8 @@ enum WalletCommand {
         #[arg(long)]
         log_proof: Option<PathBuf>,
     },
-    /// List stored credentials (no personal data).
+    /// List stored credentials: id, type, document number, dates, issuer, label (no claim about
+    /// the person).
     List,
     /// Show one credential's claims, RRNs masked unless --reveal-rrn.
     Show {
@@ -215,11 +216,18 @@ pub(crate) fn run(args: WalletArgs) -> Result<(), CliError> {
             Ok(())
         }
         WalletCommand::List => {
-            for (id, c) in wallet.list_credentials()? {
+            // From the credentials' encrypted summaries: no SD-JWT is decrypted.
+            for (id, c) in wallet.list_summaries()? {
                 println!(
-                    "{id}  {}  issued {}  by {}{}",
+                    "{id}  {}{}  issued {}{}  by {}{}",
                     c.vct,
+                    c.document_number
+                        .map(|n| format!("  no. {n}"))
+                        .unwrap_or_default(),
                     format(c.issued_at),
+                    c.expires_at
+                        .map(|exp| format!("  expires {}", format(exp)))
+                        .unwrap_or_default(),
                     c.issuer,
                     if c.label.is_empty() {
                         String::new()

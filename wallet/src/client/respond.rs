@@ -31,7 +31,7 @@ use dojang_vc::{Budget, PathSegment, VcError};
 use serde_json::{Map, Value};
 
 use super::http::{Http, Reply};
-use crate::{masked, CredentialId, StoredCredential, Wallet, WalletError};
+use crate::{masked, CredentialId, CredentialSummary, StoredCredential, Wallet, WalletError};
 
 /// What the holder is asked to agree to before anything is sent.
 #[derive(Debug, Clone, PartialEq)]
@@ -243,14 +243,16 @@ fn find_credential(
     paths: &[String],
     now: i64,
 ) -> Result<(CredentialId, StoredCredential, Processed), WalletError> {
-    let mut candidates: Vec<(CredentialId, StoredCredential)> = wallet
-        .list_credentials()?
+    // The summaries choose the candidates; only those are decrypted in full.
+    let mut candidates: Vec<(CredentialId, CredentialSummary)> = wallet
+        .list_summaries()?
         .into_iter()
         .filter(|(_, c)| vcts.contains(&c.vct) && c.expires_at.map_or(true, |exp| exp > now))
         .collect();
     candidates.sort_by_key(|(_, c)| std::cmp::Reverse(c.issued_at));
     let mut closest: Option<Vec<String>> = None;
-    for (id, credential) in candidates {
+    for (id, _) in candidates {
+        let credential = wallet.get_credential(&id)?;
         let processed = crate::agent::processed_of(&credential)?;
         let missing: Vec<String> = paths
             .iter()
