@@ -46,6 +46,13 @@ impl Service {
     }
 }
 
+impl Service {
+    /// The service's process id (for `dojang load --pid`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for Service {
     fn drop(&mut self) {
         let pid = self.child.id().to_string();

@@ -37,6 +37,8 @@ pub(crate) enum CliError {
     KeyAlreadyListed { did: String },
     #[error("relying party `{id}` is already on the registry")]
     RelyingPartyAlreadyListed { id: String },
+    #[error("{what}: {reason}")]
+    ServiceCall { what: String, reason: String },
 }
 
 impl CliError {
@@ -56,12 +58,16 @@ impl CliError {
             CliError::IssuerAlreadyListed { .. } => "issuer_already_listed",
             CliError::KeyAlreadyListed { .. } => "key_already_listed",
             CliError::RelyingPartyAlreadyListed { .. } => "relying_party_already_listed",
+            CliError::ServiceCall { .. } => "service_call_failed",
         }
     }
 
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) | CliError::Io { .. } | CliError::Json { .. } => 2,
+            CliError::Usage(_)
+            | CliError::Io { .. }
+            | CliError::Json { .. }
+            | CliError::ServiceCall { .. } => 2,
             _ => 1,
         }
     }

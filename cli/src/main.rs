@@ -57,6 +57,9 @@ enum Command {
     /// Measure this machine: verification against the two-signature floor, batch verification,
     /// durable issuance; a table, or JSON with `--json`.
     Bench(commands::bench::BenchArgs),
+    /// Load a service on this machine at fixed concurrency for a bounded time: throughput,
+    /// latency percentiles, errors, sampled answers checked in full, and the service's memory.
+    Load(commands::load::LoadArgs),
 }
 
 fn main() -> ExitCode {
@@ -90,5 +93,6 @@ fn dispatch(command: Command) -> Result<u8, CliError> {
         Command::Verifier(a) => commands::verifier_serve::run(a),
         Command::Sandbox(a) => commands::sandbox::run(&a).map(|()| 0),
         Command::Bench(a) => commands::bench::run(a).map(|()| 0),
+        Command::Load(a) => commands::load::run(a),
     }
 }

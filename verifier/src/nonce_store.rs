@@ -3,7 +3,10 @@
 //! The verifier service keeps its nonces in a sled tree, one key per nonce, with one byte of
 //! state: [`ISSUED`] or [`SPENT`]. Spending is one atomic compare-and-swap from `ISSUED` to `SPENT`
 //! (so two responses racing for one nonce cannot both win) followed by a flush, so that a replay
-//! after a crash and restart still finds the nonce spent.
+//! after a crash and restart still finds the nonce spent. The service makes the flush one shared
+//! by concurrent requests ([`SledNonceStore::record_issued`] and [`SledNonceStore::spend`], then
+//! its group flush) and answers only after it; [`SledNonceStore::issue_durable`] and
+//! [`SledNonceStore::consume_durable`] flush on their own.
 
 use crate::{NonceStore, VerifyError};
 
@@ -27,11 +30,19 @@ impl SledNonceStore {
     /// Records a newly issued nonce and flushes: durable when this returns. Issuing a nonce that
     /// exists already (issued or spent) changes nothing, so a spent nonce can never be revived.
     pub fn issue_durable(&self, nonce: &str) -> Result<(), sled::Error> {
+        self.record_issued(nonce)?;
+        self.tree.flush()?;
+        Ok(())
+    }
+
+    /// Records a newly issued nonce, not flushed: it is durable after the database's next flush,
+    /// which the caller awaits before it hands the nonce out. Issuing a nonce that exists already
+    /// changes nothing.
+    pub fn record_issued(&self, nonce: &str) -> Result<(), sled::Error> {
         // Ok(Err(_)) means the nonce existed already: leave it as it is.
         let _ = self
             .tree
             .compare_and_swap(nonce.as_bytes(), None::<&[u8]>, Some(ISSUED))?;
-        self.tree.flush()?;
         Ok(())
     }
 
@@ -39,6 +50,15 @@ impl SledNonceStore {
     /// issued, `NonceReplayed` if it was already spent. A storage failure is reported as
     /// `NonceUnknown` (the presentation is refused, never accepted on an unrecorded nonce).
     pub fn consume_durable(&self, nonce: &str) -> Result<(), VerifyError> {
+        self.spend(nonce)?;
+        self.tree.flush().map_err(|_| VerifyError::NonceUnknown)?;
+        Ok(())
+    }
+
+    /// Spends `nonce` atomically, not flushed: exactly one caller wins a nonce, and the spending
+    /// is durable after the database's next flush, which the caller awaits before it answers
+    /// anything that relied on it. Errors as [`SledNonceStore::consume_durable`].
+    pub fn spend(&self, nonce: &str) -> Result<(), VerifyError> {
         match self
             .tree
             .compare_and_swap(nonce.as_bytes(), Some(ISSUED), Some(SPENT))
@@ -52,7 +72,6 @@ impl SledNonceStore {
             }
             Err(_) => return Err(VerifyError::NonceUnknown),
         }
-        self.tree.flush().map_err(|_| VerifyError::NonceUnknown)?;
         Ok(())
     }
 

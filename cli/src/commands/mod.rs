@@ -7,6 +7,7 @@ pub(crate) mod issue;
 pub(crate) mod issuer;
 pub(crate) mod issuer_serve;
 pub(crate) mod key;
+pub(crate) mod load;
 pub(crate) mod present;
 pub(crate) mod sandbox;
 pub(crate) mod trust;

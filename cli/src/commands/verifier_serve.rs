@@ -237,6 +237,7 @@ fn serve(dir: &Path, args: &ServeArgs) -> Result<(), CliError> {
         }
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(http::blocking_threads())
         .enable_all()
         .build()
         .map_err(|source| CliError::Io {
@@ -311,7 +312,8 @@ async fn shutdown_signal() {
     }
 }
 
-fn read_token(path: &Path) -> Result<String, CliError> {
+/// The first token line of a file (blank lines and `#` comments skipped).
+pub(crate) fn read_token(path: &Path) -> Result<String, CliError> {
     read_file(path)?
         .lines()
         .map(str::trim)

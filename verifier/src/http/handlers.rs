@@ -1,5 +1,6 @@
-//! The route handlers. Work that blocks (signing, verifying, sled writes and their flushes) runs
-//! in `spawn_blocking`, awaited before the answer.
+//! The route handlers. Work that blocks (signing, verifying, sled writes) runs in
+//! `spawn_blocking`; the flush that makes the writes durable is awaited (shared with concurrent
+//! requests, [`super::flush`]) before the answer.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -118,6 +119,8 @@ pub(crate) async fn create_request(
     check_entitled(&state, &req)?;
     let s = Arc::clone(&state);
     let created = blocking(move || make_request(&s, req)).await?;
+    // The request and its nonce are on disk before the link goes out.
+    state.stores.durable().await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
@@ -349,7 +352,10 @@ async fn answer_response(
         (answer, st, false)
     };
     let s = Arc::clone(state);
-    blocking(move || answer_request(&s, answer, &wallet_state, encrypted)).await
+    let answered = blocking(move || answer_request(&s, answer, &wallet_state, encrypted)).await?;
+    // The nonce was spent and the result stored: answer once both are on disk.
+    state.stores.durable().await?;
+    answered
 }
 
 fn invalid(reason: &str) -> VcError {
@@ -414,12 +420,15 @@ impl NonceStore for AlreadySpent<'_> {
     }
 }
 
+/// Steps 2 to 5 and the writes of step 6 of the module docs. `Err`: refused before anything was
+/// written. `Ok(answer)`: the nonce was spent and the result stored, not yet flushed; `answer`
+/// is what to send once they are on disk.
 fn answer_request(
     state: &AppState,
     answer: Answer,
     wallet_state: &str,
     encrypted: bool,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Result<Json<Value>, AppError>, AppError> {
     let now = state.now();
     let req = state
         .stores
@@ -445,15 +454,12 @@ fn answer_request(
         }
         Answer::Declined(_) => None,
     };
-    // One response per request: spend the nonce first, atomically and durably.
-    state
-        .stores
-        .nonces
-        .consume_durable(&req.nonce)
-        .map_err(|e| {
-            tracing::warn!(request = %req.id, code = e.code(), "second response for a request refused");
-            AppError::Nonce(e)
-        })?;
+    // One response per request: spend the nonce first, atomically (durably before any answer
+    // that relies on it: the caller flushes).
+    state.stores.nonces.spend(&req.nonce).map_err(|e| {
+        tracing::warn!(request = %req.id, code = e.code(), "second response for a request refused");
+        AppError::Nonce(e)
+    })?;
     let mut result = match (presentation, &answer) {
         (Some(p), _) => verify_presentation(state, &req, p, now),
         (None, Answer::Declined(error)) => {
@@ -493,13 +499,13 @@ fn answer_request(
         m.insert("received_at".into(), Value::from(rfc3339(now)));
     }
     state.stores.put_result(&req.id, &result)?;
-    if verified {
+    Ok(if verified {
         tracing::info!(request = %req.id, "presentation verified");
         Ok(Json(json!({})))
     } else {
         tracing::info!(request = %req.id, %code, "presentation rejected");
         Err(AppError::Rejected { code, message })
-    }
+    })
 }
 
 /// Steps 4 and 5 of the module docs: the pipeline, then the requested claims.

@@ -20,20 +20,23 @@
 //! 2. Find the request by `state` (`state_unknown`); the response mode must be the requested one
 //!    (`response_mode_mismatch`); the request must not have expired (`request_expired`); the
 //!    `vp_token` must hold exactly one presentation for the request's credential query.
-//! 3. Spend the request's nonce: one atomic compare-and-swap in sled, flushed (a second response
-//!    for the same request is `nonce_replayed`, even after a restart).
+//! 3. Spend the request's nonce: one atomic compare-and-swap in sled (a second response for the
+//!    same request is `nonce_replayed`, even after a restart: see step 6).
 //! 4. Run the pipeline with `aud` = the service's `client_id`, the request's nonce, the request's
 //!    `vct` and freshness, and the trust and status lists held in memory (a verification never
 //!    waits on the network: a background task refreshes them).
 //! 5. Check that every requested claim was disclosed (`claims_missing`).
-//! 6. Store the result and flush, then answer `200 {}` (verified) or `400` with the code
-//!    (rejected); the RP reads the result from `GET /requests/{id}/result`.
+//! 6. Store the result, and wait for a flush that started after the nonce was spent and the result
+//!    written (a group flush shared by concurrent requests, `flush.rs`); only then answer
+//!    `200 {}` (verified) or `400` with the code (rejected). The RP reads the result from
+//!    `GET /requests/{id}/result`.
 //!
 //! Logs carry request ids, codes and counts: never a claim value, a nonce, a token or a key.
 
 mod auth;
 pub mod client;
 mod error;
+mod flush;
 mod handlers;
 mod refresh;
 mod result;
@@ -72,6 +75,16 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Time allowed to answer one HTTP request: verifying a presentation takes milliseconds and a
 /// flush a few more; 10 s covers a slow disk without letting slow clients hold workers.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Threads to allow for the service's blocking work (tokio's `max_blocking_threads`): two a
+/// core, at least four. That work is CPU (verifying, signing, sled reads and writes) and the
+/// background refresh's fetches; flushes are awaited without holding a thread (`flush.rs`), so
+/// more threads than that only add context switches and allocator arenas (tokio's default is 512:
+/// 64 concurrent responses ran on some 70 threads).
+pub fn blocking_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    (2 * cores).max(4)
+}
 
 /// Every route of the service as `(method, path)`, in axum's path syntax: the router is built
 /// from this list and a test checks it against `specs/api/verifier.openapi.json`.

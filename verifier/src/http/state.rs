@@ -306,10 +306,21 @@ impl AppState {
 /// How long to wait for a sled lock that is being released by a closing handle.
 const LOCK_WAIT: Duration = Duration::from_secs(2);
 
+/// Budget: bytes of sled's page cache (its default, 1 GiB, would let the cache alone grow to ten
+/// times the service's memory target of 100 MB). A response reads one request (a few KB) and
+/// writes a nonce and a result (a few KB): the hot pages are those of the requests made in the
+/// last minutes; pages evicted are read back through the OS page cache. sled's other memory (its
+/// page table) still grows with the number of records kept.
+const CACHE_BYTES: u64 = 16 * 1024 * 1024;
+
 pub(crate) fn open_db(path: &Path) -> Result<sled::Db, sled::Error> {
     let start = Instant::now();
     loop {
-        match sled::open(path) {
+        match sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+        {
             Ok(db) => return Ok(db),
             // sled 0.34 reports a held lock as Other("could not acquire lock").
             Err(sled::Error::Io(e))

@@ -1,5 +1,7 @@
 //! The service's sled stores: requests (by id, and by `state`), results, and single-use nonces.
-//! Every write that a 2xx reports is flushed before the answer (CONVENTIONS 11).
+//! Every write that a 2xx reports is flushed before the answer (CONVENTIONS 11): the writes here
+//! are not flushed one by one; the handler awaits [`Stores::durable`], a flush shared with the
+//! requests writing at the same time ([`super::flush`]).
 
 use std::path::Path;
 
@@ -7,6 +9,7 @@ use dojang_vc::oid4vp::ResponseMode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::flush::GroupFlush;
 use crate::nonce_store::SledNonceStore;
 
 /// A presentation request as the service remembers it.
@@ -43,6 +46,7 @@ pub(crate) struct Stores {
     states: sled::Tree,
     results: sled::Tree,
     pub(crate) nonces: SledNonceStore,
+    group: GroupFlush,
 }
 
 /// A storage failure, with what was being done (for the log; clients see `storage`).
@@ -63,19 +67,25 @@ impl Stores {
             states: db.open_tree("states")?,
             results: db.open_tree("results")?,
             nonces: SledNonceStore::new(db.open_tree("nonces")?),
+            group: GroupFlush::for_db(db.clone()).map_err(sled::Error::Io)?,
             db,
         })
     }
 
-    /// Records a new request, its `state` and its nonce, and flushes: durable when this returns.
+    /// Records a new request, its `state` and its nonce; durable after [`Stores::durable`].
     pub(crate) fn put_request(&self, req: &StoredRequest) -> Result<(), StorageError> {
         let bytes = serde_json::to_vec(req).map_err(|e| StorageError(e.to_string()))?;
         self.requests.insert(req.id.as_bytes(), bytes)?;
         self.states
             .insert(req.state.as_bytes(), req.id.as_bytes())?;
-        // issue_durable flushes the whole database, the two trees above included.
-        self.nonces.issue_durable(&req.nonce)?;
+        self.nonces.record_issued(&req.nonce)?;
         Ok(())
+    }
+
+    /// Returns once every write made before the call is on disk: a flush shared with concurrent
+    /// callers ([`GroupFlush::durable`]).
+    pub(crate) async fn durable(&self) -> Result<(), StorageError> {
+        self.group.durable().await
     }
 
     /// The request with this id.
@@ -103,12 +113,11 @@ impl Stores {
         }
     }
 
-    /// Stores the result of a request and flushes: durable when this returns. A result is
-    /// written once: the nonce, spent before, guarantees one response per request.
+    /// Stores the result of a request; durable after [`Stores::durable`]. A result is written
+    /// once: the nonce, spent before, guarantees one response per request.
     pub(crate) fn put_result(&self, id: &str, result: &Value) -> Result<(), StorageError> {
         let bytes = serde_json::to_vec(result).map_err(|e| StorageError(e.to_string()))?;
         self.results.insert(id.as_bytes(), bytes)?;
-        self.results.flush()?;
         Ok(())
     }
 
