@@ -20,7 +20,8 @@ use dojang_vc::trust_list::{
 };
 use dojang_vc::{Budget, IssueOptions};
 use dojang_verifier::http::{
-    router, AppState, ListLocation, ServiceConfig, TrustConfig, CREDENTIAL_QUERY_ID, ROUTES,
+    router, AppState, ListLocation, ServiceConfig, Swept, TrustConfig, CREDENTIAL_QUERY_ID,
+    EXPIRED_GRACE_SECONDS, ROUTES,
 };
 use dojang_verifier::TrustedIssuers;
 use serde_json::{json, Map, Value};
@@ -34,6 +35,7 @@ const VCT: &str = "urn:dojang:kr:resident-registration-copy:1";
 
 struct Setup {
     app: Router,
+    state: Arc<AppState>,
     clock: Arc<AtomicI64>,
     rp: PrivateJwk,
     issuer: PrivateJwk,
@@ -62,6 +64,17 @@ fn setup_with(
     rp: PrivateJwk,
     status_lists: Vec<String>,
 ) -> Setup {
+    setup_configured(trust, issuer, rp, status_lists, |_| {})
+}
+
+/// As [`setup_with`], with `configure` applied to the configuration last.
+fn setup_configured(
+    trust: impl FnOnce(&str, &std::path::Path) -> TrustConfig,
+    issuer: PrivateJwk,
+    rp: PrivateJwk,
+    status_lists: Vec<String>,
+    configure: impl FnOnce(&mut ServiceConfig),
+) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let (did, kid) = did_for_key(&issuer.public(), DidMethod::Key);
     let trust = trust(&did, dir.path());
@@ -74,11 +87,14 @@ fn setup_with(
         &dir.path().join("state"),
     );
     config.status_lists = status_lists;
+    configure(&mut config);
     let clock = Arc::new(AtomicI64::new(NOW));
     let c = Arc::clone(&clock);
-    let state = AppState::open(config, Arc::new(move || c.load(Ordering::SeqCst))).unwrap();
+    let state =
+        Arc::new(AppState::open(config, Arc::new(move || c.load(Ordering::SeqCst))).unwrap());
     Setup {
-        app: router(Arc::new(state)),
+        app: router(Arc::clone(&state)),
+        state,
         clock,
         rp,
         issuer,
@@ -90,7 +106,12 @@ fn setup_with(
 }
 
 fn setup() -> Setup {
-    setup_with(
+    setup_retention(600)
+}
+
+/// A service trusting one did:key issuer that keeps results `retention` seconds.
+fn setup_retention(retention: i64) -> Setup {
+    setup_configured(
         |did, _| {
             let mut t = TrustedIssuers::new();
             t.trust(did).unwrap();
@@ -99,6 +120,7 @@ fn setup() -> Setup {
         PrivateJwk::generate(),
         PrivateJwk::generate(),
         Vec::new(),
+        |config| config.result_retention_seconds = retention,
     )
 }
 
@@ -329,6 +351,96 @@ async fn expired_request_refused() {
     .await;
     assert_eq!(status, StatusCode::GONE);
     assert_eq!(err["error"], "request_expired");
+}
+
+#[tokio::test]
+async fn results_kept_for_their_retention_then_swept_and_replay_still_refused() {
+    let s = setup_retention(30);
+    let (id, req) = open_request(&s, &["name"], "direct_post").await;
+    let form = direct_post(&req, &presentation(&s, &req, None));
+    let (status, body) = call_json(&s.app, post_form(form.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Within the retention period the result stays, whatever the sweep does.
+    s.clock.fetch_add(29, Ordering::SeqCst);
+    assert_eq!(s.state.sweep().await.unwrap(), Swept::default());
+    let (status, result) = call_json(&s.app, result_req(&id)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(result["status"], "verified");
+    assert_eq!(result["claims"]["name"], "김민준");
+
+    // Once it has passed, the sweep deletes the request and its result.
+    s.clock.fetch_add(1, Ordering::SeqCst);
+    let swept = s.state.sweep().await.unwrap();
+    assert_eq!((swept.results, swept.expired_requests), (1, 0));
+    let (status, err) = call_json(&s.app, result_req(&id)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{err}");
+    assert_eq!(err["error"], "request_unknown", "{err}");
+
+    // The request would still be answerable by its expiry (300 s), but the replayed response is
+    // refused, and no result reappears.
+    assert!(s.clock.load(Ordering::SeqCst) < req.exp);
+    let (status, err) = call_json(&s.app, post_form(form)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    assert_eq!(err["error"], "state_unknown");
+    let (status, _) = call_json(&s.app, result_req(&id)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // A second sweep finds nothing more.
+    assert_eq!(s.state.sweep().await.unwrap(), Swept::default());
+}
+
+#[tokio::test]
+async fn unanswered_requests_swept_after_expiry_and_a_late_response_refused() {
+    let s = setup();
+    let (id, req) = open_request(&s, &["name"], "direct_post").await;
+    let (answered, answered_req) = open_request(&s, &["name"], "direct_post").await;
+    let form = direct_post(&req, &presentation(&s, &req, None));
+    let answer = direct_post(&answered_req, &presentation(&s, &answered_req, None));
+    let (status, _) = call_json(&s.app, post_form(answer)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Expired, but within the grace period: kept, and reported as expired.
+    s.clock
+        .fetch_add(300 + EXPIRED_GRACE_SECONDS - 1, Ordering::SeqCst);
+    assert_eq!(s.state.sweep().await.unwrap(), Swept::default());
+    let (_, result) = call_json(&s.app, result_req(&id)).await;
+    assert_eq!(result["status"], "expired");
+
+    // After it: the unanswered request is gone; the answered one waits for its retention.
+    s.clock.fetch_add(1, Ordering::SeqCst);
+    let swept = s.state.sweep().await.unwrap();
+    assert_eq!((swept.expired_requests, swept.results), (1, 0));
+    let (status, err) = call_json(&s.app, result_req(&id)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(err["error"], "request_unknown");
+    let (_, result) = call_json(&s.app, result_req(&answered)).await;
+    assert_eq!(result["status"], "verified");
+
+    // The response for the deleted request is refused, not verified.
+    let (status, err) = call_json(&s.app, post_form(form)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    assert_eq!(err["error"], "state_unknown");
+
+    s.clock.fetch_add(600, Ordering::SeqCst);
+    let swept = s.state.sweep().await.unwrap();
+    assert_eq!((swept.expired_requests, swept.results), (0, 1));
+    let (status, _) = call_json(&s.app, result_req(&answered)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[test]
+fn result_retention_must_be_positive() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServiceConfig::new(
+        CLIENT_ID,
+        PUBLIC_URL,
+        PrivateJwk::generate(),
+        vec![TOKEN.to_owned()],
+        TrustConfig::Issuers(TrustedIssuers::new()),
+        dir.path(),
+    );
+    config.result_retention_seconds = 0;
+    assert!(AppState::open(config, Arc::new(|| NOW)).is_err());
 }
 
 #[tokio::test]

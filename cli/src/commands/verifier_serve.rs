@@ -76,6 +76,10 @@ struct ServeArgs {
     /// How long a request may be answered, seconds.
     #[arg(long, default_value_t = 300)]
     request_ttl: i64,
+    /// How long an answered request and its result (personal data) are kept after the answer,
+    /// seconds; unanswered requests go a minute after they expire.
+    #[arg(long, default_value_t = 600)]
+    result_retention: i64,
     /// How often the trust list is re-read (and the default status list period), seconds.
     #[arg(long, default_value_t = 300)]
     refresh: i64,
@@ -269,6 +273,7 @@ fn serve(dir: &Path, args: &ServeArgs) -> Result<(), CliError> {
         );
         config.status_lists = args.status_list_url.clone();
         config.request_ttl_seconds = args.request_ttl;
+        config.result_retention_seconds = args.result_retention;
         config.refresh_seconds = args.refresh;
         let state =
             tokio::task::spawn_blocking(move || AppState::open(config, http::system_clock()))

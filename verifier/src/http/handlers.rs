@@ -498,7 +498,7 @@ fn answer_request(
         );
         m.insert("received_at".into(), Value::from(rfc3339(now)));
     }
-    state.stores.put_result(&req.id, &result)?;
+    state.stores.put_result(&req.id, &result, now)?;
     Ok(if verified {
         tracing::info!(request = %req.id, "presentation verified");
         Ok(Json(json!({})))

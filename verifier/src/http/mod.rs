@@ -31,6 +31,12 @@
 //!    `200 {}` (verified) or `400` with the code (rejected). The RP reads the result from
 //!    `GET /requests/{id}/result`.
 //!
+//! ## Retention (`retention.rs`)
+//! A background sweep deletes unanswered requests a minute after they expire, and answered ones
+//! with their results `result_retention_seconds` (default 600) after the answer, with their
+//! `state` and nonce; a replay is still refused (`state_unknown`), and the result then reads as
+//! `request_unknown`.
+//!
 //! Logs carry request ids, codes and counts: never a claim value, a nonce, a token or a key.
 
 mod auth;
@@ -40,6 +46,7 @@ mod flush;
 mod handlers;
 mod refresh;
 mod result;
+mod retention;
 mod state;
 mod store;
 
@@ -56,6 +63,7 @@ use axum::Router;
 pub use error::{AppError, OAuthError};
 pub use refresh::run_refresh;
 pub use result::{outcome_json, rejected_json};
+pub use retention::{run_retention, Swept, EXPIRED_GRACE_SECONDS, SWEEP_BATCH, SWEEP_EVERY};
 pub use state::{
     system_clock, AppState, Clock, ListLocation, ServiceConfig, ServiceError, TrustConfig,
 };
@@ -135,15 +143,16 @@ async fn timeout(req: Request, next: Next) -> Response {
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, with the background refresh of the
-/// trust and status lists running beside it; then lets requests in flight finish, stops the
-/// refresh and flushes the database.
+/// trust and status lists and the retention sweep (`retention.rs`) running beside it; then lets
+/// requests in flight finish, stops both and flushes the database.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let refresher = tokio::spawn(run_refresh(Arc::clone(&state), stop_rx));
+    let refresher = tokio::spawn(run_refresh(Arc::clone(&state), stop_rx.clone()));
+    let sweeper = tokio::spawn(run_retention(Arc::clone(&state), stop_rx));
     let served = axum::serve(listener, router(Arc::clone(&state)))
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -152,6 +161,7 @@ pub async fn serve(
         .await;
     let _ = stop_tx.send(true);
     let _ = refresher.await;
+    let _ = sweeper.await;
     state.flush().await.map_err(std::io::Error::other)?;
     served
 }

@@ -70,6 +70,10 @@ pub struct ServiceConfig {
     /// How long a request may be answered, seconds (default 300: a person scans a QR code and
     /// confirms within minutes; longer widens the window for a stolen request link).
     pub request_ttl_seconds: i64,
+    /// How long an answered request and its result are kept after the answer, seconds (default
+    /// 600): the relying party reads the result within seconds; the result holds personal data
+    /// (names, addresses), kept no longer than that ([`super::retention`]).
+    pub result_retention_seconds: i64,
     /// How often the trust list is re-read, and the refresh period of a status list whose token
     /// has no `ttl`, seconds (default 300).
     pub refresh_seconds: i64,
@@ -94,7 +98,8 @@ impl std::fmt::Debug for ServiceConfig {
 }
 
 impl ServiceConfig {
-    /// A configuration with the defaults: default policy, 300 s requests and refresh.
+    /// A configuration with the defaults: default policy, 300 s requests and refresh, results
+    /// kept 600 s.
     pub fn new(
         client_id: &str,
         public_url: &str,
@@ -112,6 +117,7 @@ impl ServiceConfig {
             status_lists: Vec::new(),
             policy: Policy::default(),
             request_ttl_seconds: 300,
+            result_retention_seconds: 600,
             refresh_seconds: 300,
             state_dir: state_dir.to_owned(),
         }
@@ -170,6 +176,7 @@ pub struct AppState {
     pub(crate) status_urls: Vec<String>,
     pub(crate) policy: Policy,
     pub(crate) request_ttl_seconds: i64,
+    pub(crate) result_retention_seconds: i64,
     pub(crate) refresh_seconds: i64,
     pub(crate) clock: Clock,
     pub(crate) stores: Stores,
@@ -218,9 +225,12 @@ impl AppState {
         if config.client_id.is_empty() {
             return Err(ServiceError::Config("the client_id is empty".into()));
         }
-        if config.request_ttl_seconds <= 0 || config.refresh_seconds <= 0 {
+        if config.request_ttl_seconds <= 0
+            || config.refresh_seconds <= 0
+            || config.result_retention_seconds <= 0
+        {
             return Err(ServiceError::Config(
-                "request and refresh periods must be positive".into(),
+                "request, result retention and refresh periods must be positive".into(),
             ));
         }
         std::fs::create_dir_all(&config.state_dir).map_err(|source| ServiceError::Io {
@@ -229,7 +239,7 @@ impl AppState {
         })?;
         let (response_key_private, response_key_public) =
             load_or_create_response_key(&config.state_dir.join("response-key.jwk"))?;
-        let stores = Stores::open(&config.state_dir.join("db"))?;
+        let stores = Stores::open(&config.state_dir.join("db"), clock())?;
         let signing_kid = config.signing_key.public().thumbprint();
         let (initial_trust, trust_source) = match config.trust {
             TrustConfig::Issuers(issuers) => (CurrentTrust::Issuers(Arc::new(issuers)), None),
@@ -256,6 +266,7 @@ impl AppState {
             status_urls: config.status_lists,
             policy: config.policy,
             request_ttl_seconds: config.request_ttl_seconds,
+            result_retention_seconds: config.result_retention_seconds,
             refresh_seconds: config.refresh_seconds,
             clock,
             stores,

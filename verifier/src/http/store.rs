@@ -2,6 +2,11 @@
 //! Every write that a 2xx reports is flushed before the answer (CONVENTIONS 11): the writes here
 //! are not flushed one by one; the handler awaits [`Stores::durable`], a flush shared with the
 //! requests writing at the same time ([`super::flush`]).
+//!
+//! Two time-ordered indexes let the retention sweep ([`super::retention`]) find what to delete
+//! without reading every record: `expiries` (a request's `exp`, then its id) and `completed`
+//! (the time a result was stored, then the request's id). Their keys are 8 bytes of big-endian
+//! seconds followed by the id, so a range scan from the start visits the oldest first.
 
 use std::path::Path;
 
@@ -45,6 +50,8 @@ pub(crate) struct Stores {
     requests: sled::Tree,
     states: sled::Tree,
     results: sled::Tree,
+    expiries: sled::Tree,
+    completed: sled::Tree,
     pub(crate) nonces: SledNonceStore,
     group: GroupFlush,
 }
@@ -60,16 +67,53 @@ impl From<sled::Error> for StorageError {
 }
 
 impl Stores {
-    pub(crate) fn open(path: &Path) -> Result<Self, sled::Error> {
+    /// Opens the database; at the first open of a database written before the retention
+    /// indexes existed, indexes its records ([`Stores::index_existing`]) as of `now`.
+    pub(crate) fn open(path: &Path, now: i64) -> Result<Self, sled::Error> {
         let db = super::state::open_db(path)?;
-        Ok(Self {
+        let stores = Self {
             requests: db.open_tree("requests")?,
             states: db.open_tree("states")?,
             results: db.open_tree("results")?,
+            expiries: db.open_tree("request_expiries")?,
+            completed: db.open_tree("results_completed")?,
             nonces: SledNonceStore::new(db.open_tree("nonces")?),
             group: GroupFlush::for_db(db.clone()).map_err(sled::Error::Io)?,
             db,
-        })
+        };
+        stores.index_existing(now)?;
+        Ok(stores)
+    }
+
+    /// Indexes, once per database, the requests and results stored before the retention
+    /// indexes existed: each request by its expiry, each result as completed at `now` (its
+    /// completion time was not recorded), so the sweep deletes them too. Marked done in the
+    /// `retention` tree, flushed before the service starts.
+    fn index_existing(&self, now: i64) -> Result<(), sled::Error> {
+        const MARK: &[u8] = b"indexed-v1";
+        let meta = self.db.open_tree("retention")?;
+        if meta.contains_key(MARK)? {
+            return Ok(());
+        }
+        for entry in self.requests.iter() {
+            let (id, bytes) = entry?;
+            // An unreadable record is left as it is; the service reports it if it is asked for.
+            if let (Ok(id), Ok(req)) = (
+                std::str::from_utf8(&id),
+                serde_json::from_slice::<StoredRequest>(&bytes),
+            ) {
+                self.expiries.insert(time_key(req.exp, id), &[])?;
+            }
+        }
+        for entry in self.results.iter() {
+            let (id, _) = entry?;
+            if let Ok(id) = std::str::from_utf8(&id) {
+                self.completed.insert(time_key(now, id), &[])?;
+            }
+        }
+        meta.insert(MARK, &[])?;
+        self.db.flush()?;
+        Ok(())
     }
 
     /// Records a new request, its `state` and its nonce; durable after [`Stores::durable`].
@@ -79,6 +123,7 @@ impl Stores {
         self.states
             .insert(req.state.as_bytes(), req.id.as_bytes())?;
         self.nonces.record_issued(&req.nonce)?;
+        self.expiries.insert(time_key(req.exp, &req.id), &[])?;
         Ok(())
     }
 
@@ -114,10 +159,17 @@ impl Stores {
     }
 
     /// Stores the result of a request; durable after [`Stores::durable`]. A result is written
-    /// once: the nonce, spent before, guarantees one response per request.
-    pub(crate) fn put_result(&self, id: &str, result: &Value) -> Result<(), StorageError> {
+    /// once: the nonce, spent before, guarantees one response per request. `completed_at` starts
+    /// its retention period.
+    pub(crate) fn put_result(
+        &self,
+        id: &str,
+        result: &Value,
+        completed_at: i64,
+    ) -> Result<(), StorageError> {
         let bytes = serde_json::to_vec(result).map_err(|e| StorageError(e.to_string()))?;
         self.results.insert(id.as_bytes(), bytes)?;
+        self.completed.insert(time_key(completed_at, id), &[])?;
         Ok(())
     }
 
@@ -131,8 +183,239 @@ impl Stores {
         }
     }
 
+    /// Deletes, in one bounded batch, unanswered requests whose expiry is at or before
+    /// `expired_before`, and answered requests whose result was stored at or before
+    /// `completed_before`, each with its `state`, result and nonce. Not flushed: durable after
+    /// [`Stores::durable`]. Visits at most `limit` index entries of each index.
+    pub(crate) fn sweep_batch(
+        &self,
+        expired_before: i64,
+        completed_before: i64,
+        limit: usize,
+    ) -> Result<Batch, StorageError> {
+        let mut batch = Batch::default();
+        for entry in self
+            .expiries
+            .range(..time_key(expired_before.saturating_add(1), ""))
+        {
+            if batch.expiry_entries == limit {
+                batch.more = true;
+                break;
+            }
+            let (key, _) = entry?;
+            batch.expiry_entries += 1;
+            // Answered: the `completed` index keeps it until its retention ends. A key without
+            // a UTF-8 id (never written by this service) is dropped, so it cannot stall the sweep.
+            if let Some(id) = key_id(&key) {
+                if !self.results.contains_key(id.as_bytes())? {
+                    batch.expired += usize::from(self.forget_request(id)?);
+                }
+            }
+            self.expiries.remove(&key)?;
+        }
+        for entry in self
+            .completed
+            .range(..time_key(completed_before.saturating_add(1), ""))
+        {
+            if batch.completed_entries == limit {
+                batch.more = true;
+                break;
+            }
+            let (key, _) = entry?;
+            batch.completed_entries += 1;
+            if let Some(id) = key_id(&key) {
+                self.forget_request(id)?;
+                if self.results.remove(id.as_bytes())?.is_some() {
+                    batch.results += 1;
+                }
+            }
+            self.completed.remove(&key)?;
+        }
+        Ok(batch)
+    }
+
+    /// Deletes a request, its `state` and its nonce (whether issued or spent); `false` if the
+    /// request was gone already. The request goes first: from then on its result reads as
+    /// unknown and a response for its `state` finds no request (`state_unknown`), so the nonce,
+    /// deleted last, is never needed again to refuse a replay.
+    fn forget_request(&self, id: &str) -> Result<bool, StorageError> {
+        let Some(req) = self.request(id)? else {
+            return Ok(false);
+        };
+        self.requests.remove(id.as_bytes())?;
+        self.states.remove(req.state.as_bytes())?;
+        self.nonces.forget(&req.nonce)?;
+        Ok(true)
+    }
+
     /// Flushes everything (at shutdown).
     pub(crate) async fn flush_async(&self) -> Result<(), sled::Error> {
         self.db.flush_async().await.map(|_| ())
+    }
+}
+
+/// What one sweep batch deleted ([`Stores::sweep_batch`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Batch {
+    /// Unanswered requests deleted (each with its `state` and nonce).
+    pub(crate) expired: usize,
+    /// Results deleted (each with its request, `state` and nonce).
+    pub(crate) results: usize,
+    /// Entries of the expiry index visited (and deleted).
+    pub(crate) expiry_entries: usize,
+    /// Entries of the completion index visited (and deleted).
+    pub(crate) completed_entries: usize,
+    /// Whether an index had more entries due than the batch's limit.
+    pub(crate) more: bool,
+}
+
+/// An index key: `seconds` as 8 big-endian bytes (times before the epoch count as 0, so the
+/// order is the order of time), then `id`.
+fn time_key(seconds: i64, id: &str) -> Vec<u8> {
+    let mut key = u64::try_from(seconds.max(0))
+        .unwrap_or(0)
+        .to_be_bytes()
+        .to_vec();
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+/// The id of an index key, if it holds one.
+fn key_id(key: &[u8]) -> Option<&str> {
+    key.get(8..).and_then(|id| std::str::from_utf8(id).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use serde_json::json;
+
+    use super::*;
+    use crate::VerifyError;
+
+    pub(super) fn request(id: &str, exp: i64) -> StoredRequest {
+        StoredRequest {
+            id: id.to_owned(),
+            state: format!("state-{id}"),
+            nonce: format!("nonce-{id}"),
+            vct: "urn:example:vct".into(),
+            claims: vec!["name".into()],
+            purpose: "test".into(),
+            response_mode: ResponseMode::DirectPost,
+            max_age_days: None,
+            iat: exp - 300,
+            exp,
+            object: "object".into(),
+        }
+    }
+
+    #[test]
+    fn sweep_deletes_requests_results_and_nonces_in_bounded_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let stores = Stores::open(&dir.path().join("db"), 0).unwrap();
+        for n in 0..5 {
+            stores
+                .put_request(&request(&format!("old{n}"), 1000))
+                .unwrap();
+        }
+        stores.put_request(&request("answered", 1000)).unwrap();
+        stores.nonces.spend("nonce-answered").unwrap();
+        stores
+            .put_result("answered", &json!({"status": "verified"}), 900)
+            .unwrap();
+        stores.put_request(&request("live", 2000)).unwrap();
+
+        // Nothing is due before the expiry and the retention.
+        let batch = stores.sweep_batch(999, 899, 2).unwrap();
+        assert_eq!((batch.expired, batch.results, batch.more), (0, 0, false));
+
+        // Expired: at most two index entries a batch; the answered request is left to its retention.
+        let batch = stores.sweep_batch(1000, 899, 2).unwrap();
+        assert_eq!(
+            (batch.expiry_entries, batch.results, batch.more),
+            (2, 0, true)
+        );
+        let mut expired = batch.expired;
+        loop {
+            let batch = stores.sweep_batch(1000, 899, 2).unwrap();
+            expired += batch.expired;
+            if !batch.more {
+                break;
+            }
+        }
+        assert_eq!(expired, 5);
+        for n in 0..5 {
+            let id = format!("old{n}");
+            assert!(stores.request(&id).unwrap().is_none());
+            assert!(stores
+                .request_by_state(&format!("state-{id}"))
+                .unwrap()
+                .is_none());
+            // The nonce is gone: spending it finds nothing (it was issued, not spent).
+            assert_eq!(
+                stores.nonces.spend(&format!("nonce-{id}")),
+                Err(VerifyError::NonceUnknown)
+            );
+        }
+        assert!(stores.result("answered").unwrap().is_some());
+        assert_eq!(
+            stores.nonces.spend("nonce-answered"),
+            Err(VerifyError::NonceReplayed)
+        );
+
+        // Retention passed: the result, its request, its state and its spent nonce go.
+        let batch = stores.sweep_batch(1000, 900, 2).unwrap();
+        assert_eq!((batch.expired, batch.results), (0, 1));
+        assert!(stores.result("answered").unwrap().is_none());
+        assert!(stores.request("answered").unwrap().is_none());
+        assert!(stores.request_by_state("state-answered").unwrap().is_none());
+        assert_eq!(
+            stores.nonces.spend("nonce-answered"),
+            Err(VerifyError::NonceUnknown)
+        );
+        // The live request is untouched, and the indexes are empty but for it.
+        assert!(stores.request("live").unwrap().is_some());
+        assert_eq!(stores.expiries.len(), 1);
+        assert!(stores.completed.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod upgrade_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::tests::request;
+    use super::*;
+
+    #[test]
+    fn records_stored_before_the_indexes_are_indexed_once_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            // A database as the service wrote it before: records, no index.
+            let db = sled::open(&path).unwrap();
+            let requests = db.open_tree("requests").unwrap();
+            let results = db.open_tree("results").unwrap();
+            for id in ["a", "b"] {
+                let bytes = serde_json::to_vec(&request(id, 1000)).unwrap();
+                requests.insert(id, bytes).unwrap();
+            }
+            results.insert("b", b"{}".to_vec()).unwrap();
+            db.flush().unwrap();
+        }
+        let stores = (0..100)
+            .find_map(|_| {
+                Stores::open(&path, 5000).ok().or_else(|| {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    None
+                })
+            })
+            .unwrap();
+        // Completed "now" (5000): kept until its retention from then.
+        let batch = stores.sweep_batch(1000, 4999, 10).unwrap();
+        assert_eq!((batch.expired, batch.results), (1, 0));
+        assert!(stores.request("a").unwrap().is_none());
+        let batch = stores.sweep_batch(1000, 5000, 10).unwrap();
+        assert_eq!((batch.expired, batch.results), (0, 1));
+        assert!(stores.result("b").unwrap().is_none());
     }
 }
