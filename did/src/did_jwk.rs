@@ -14,8 +14,10 @@
 //! 2. base64url-decode (no padding, canonical trailing bits);
 //! 3. parse the UTF-8 JSON, rejecting duplicate member names at every depth;
 //! 4. validate: a JSON object, no private member (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`),
-//!    a string `kty` among `OKP`, `EC`, `RSA` with its public members, and `use`, if present,
-//!    `"sig"` or `"enc"`.
+//!    a string `kty` among `OKP`, `EC`, `RSA` with its public members, `use`, if present,
+//!    `"sig"` or `"enc"`, and an `OKP`/`Ed25519` key a valid one as [`PublicJwk`] reads it (32
+//!    bytes, a canonical point not of small order), so that the document of a did:jwk holds no
+//!    key that [`crate::DidDocument::from_json`] would refuse.
 //!
 //! [`decode_ed25519`] further requires `OKP`/`Ed25519`, no `"use":"enc"` and no `alg` other than
 //! `EdDSA`.
@@ -136,12 +138,19 @@ pub(crate) fn check_public_jwk(jwk: &Map<String, Value>) -> Result<(), DidError>
         });
     }
     match jwk.get("use") {
-        None => Ok(()),
-        Some(u) if u == "sig" || u == "enc" => Ok(()),
-        Some(_) => Err(DidError::InvalidPublicKey {
-            reason: "a JWK `use` must be \"sig\" or \"enc\"",
-        }),
+        None => {}
+        Some(u) if u == "sig" || u == "enc" => {}
+        Some(_) => {
+            return Err(DidError::InvalidPublicKey {
+                reason: "a JWK `use` must be \"sig\" or \"enc\"",
+            })
+        }
     }
+    if jwk.get("kty").is_some_and(|k| k == "OKP") && jwk.get("crv").is_some_and(|c| c == "Ed25519")
+    {
+        PublicJwk::from_json(&Value::Object(jwk.clone()))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -219,6 +228,33 @@ mod tests {
             decode(&did_for(r#"{"kty":"XYZ"}"#)),
             Err(DidError::UnsupportedPublicKeyType { .. })
         ));
+    }
+
+    /// Found by the `did_parse` fuzz target: a did:jwk whose Ed25519 `x` is not a key decoded,
+    /// and resolved to a document that `DidDocument::from_json` refuses to read back.
+    #[test]
+    fn rejects_ed25519_keys_that_are_not_points() {
+        let mut identity = [0u8; 32];
+        identity[0] = 1; // the neutral element: a point of small order
+        for x in [
+            "ioiW".to_owned(),
+            B64.encode(identity),
+            B64.encode([0xffu8; 32]),
+        ] {
+            let did = did_for(&format!(
+                r#"{{"kty":"OKP","crv":"Ed25519","use":"sig","x":"{x}"}}"#
+            ));
+            assert!(decode(&did).is_err(), "x = {x}");
+            let parsed = Did::parse(&did).expect("syntax");
+            assert!(
+                crate::DidDocument::from_did(&parsed, false).is_err(),
+                "x = {x}"
+            );
+        }
+        let key = PrivateJwk::new(ed25519_dalek::SigningKey::from_bytes(&[3u8; 32])).public();
+        let did = Did::parse(&encode(&key)).expect("syntax");
+        let doc = crate::DidDocument::from_did(&did, false).expect("document");
+        assert!(crate::DidDocument::from_json(&doc.to_json()).is_ok());
     }
 
     #[test]

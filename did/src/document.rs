@@ -212,12 +212,8 @@ impl VerificationMethod {
                 KeyMaterial::Multibase(multibase.clone())
             }
             ("JsonWebKey2020" | "JsonWebKey", None, Some(Value::Object(jwk))) => {
+                // Also checks that an Ed25519 key is a valid point.
                 check_public_jwk(jwk)?;
-                if jwk.get("kty").is_some_and(|k| k == "OKP")
-                    && jwk.get("crv").is_some_and(|c| c == "Ed25519")
-                {
-                    PublicJwk::from_json(&Value::Object(jwk.clone()))?;
-                }
                 KeyMaterial::Jwk(jwk.clone())
             }
             ("Multikey" | "JsonWebKey2020" | "JsonWebKey", _, _) => {
