@@ -222,8 +222,9 @@ where
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await?;
-    db.flush_async()
+    tokio::task::spawn_blocking(move || db.flush())
         .await
+        .map_err(std::io::Error::other)?
         .map(|_| ())
         .map_err(std::io::Error::other)
 }
@@ -293,13 +294,18 @@ where
 pub(crate) async fn flush<S: IssuerSigner + 'static>(
     state: &Arc<AppState<S>>,
 ) -> Result<(), HttpError> {
-    state
-        .issuer
-        .db()
-        .flush_async()
-        .await
-        .map(|_| ())
-        .map_err(|e| HttpError::Issuer {
-            source: IssuerError::from(e),
-        })
+    // The blocking flush on a blocking thread, not sled's `flush_async`: concurrent
+    // `flush_async` calls can deadlock in sled 0.34 (requests and shutdown then hang; seen
+    // under `dojang load issuer` at 16 connections).
+    blocking(state, |state| {
+        state
+            .issuer
+            .db()
+            .flush()
+            .map(|_| ())
+            .map_err(|e| HttpError::Issuer {
+                source: IssuerError::from(e),
+            })
+    })
+    .await
 }
