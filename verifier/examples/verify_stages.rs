@@ -1,0 +1,116 @@
+//! Where verification time goes, stage by stage, next to the two-`verify_strict` floor, on the
+//! benchmark workload (`dojang_verifier::workload`). For profilers:
+//!
+//! ```sh
+//! cargo build --release -p dojang-verifier --example verify_stages
+//! target/release/examples/verify_stages [N]          # timings, floor and full interleaved
+//! target/release/examples/verify_stages N full       # only the pipeline, N times (perf, callgrind)
+//! target/release/examples/verify_stages N floor      # only the two signatures, N times
+//! ```
+//!
+//! Under valgrind, SHA-256 runs without the CPU's SHA extensions: instruction counts overstate
+//! the hashing stages.
+
+// A measuring tool: a failed unwrap in setup is a failed run.
+#![allow(missing_docs, clippy::unwrap_used)]
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine as _;
+use dojang_vc::{Budget, SdJwt};
+use ed25519_dalek::Signature;
+use std::hint::black_box;
+use std::time::Instant;
+
+fn parts(c: &str) -> (Vec<u8>, Signature) {
+    let (i, s) = c.rsplit_once('.').unwrap();
+    let s: [u8; 64] = B64.decode(s).unwrap().try_into().unwrap();
+    (i.as_bytes().to_vec(), Signature::from_bytes(&s))
+}
+
+fn time(name: &str, n: u32, mut f: impl FnMut()) -> f64 {
+    for _ in 0..n / 10 {
+        f();
+    }
+    let t = Instant::now();
+    for _ in 0..n {
+        f();
+    }
+    let us = t.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+    eprintln!("{name:>12}: {us:8.2} µs");
+    us
+}
+
+fn main() {
+    let w = dojang_verifier::workload::Workload::new().unwrap();
+    let n: u32 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5000);
+    let p = &w.presentation;
+    let ip = parts(p.split('~').next().unwrap());
+    let kp = parts(p.rsplit('~').next().unwrap());
+    let ivk = *w.issuer.public().verifying_key();
+    let hvk = *w.holder.public().verifying_key();
+    let b = Budget::default();
+    match std::env::args().nth(2).as_deref() {
+        Some("floor") => {
+            for _ in 0..n {
+                black_box(ivk.verify_strict(&ip.0, &ip.1).is_ok());
+                black_box(hvk.verify_strict(&kp.0, &kp.1).is_ok());
+            }
+            return;
+        }
+        Some("full") => {
+            for _ in 0..n {
+                let o = dojang_verifier::verify(black_box(p), &w.inputs());
+                assert!(o.result.is_ok());
+            }
+            return;
+        }
+        _ => {}
+    }
+    let mut floor = 0.0;
+    let mut full = 0.0;
+    for _ in 0..3 {
+        floor += time("floor", n, || {
+            black_box(ivk.verify_strict(&ip.0, &ip.1).is_ok());
+            black_box(hvk.verify_strict(&kp.0, &kp.1).is_ok());
+        });
+        full += time("full", n, || {
+            let o = dojang_verifier::verify(black_box(p), &w.inputs());
+            assert!(o.result.is_ok());
+        });
+    }
+    time("parse", n, || {
+        black_box(SdJwt::parse(black_box(p), &b).unwrap());
+    });
+    let hj = w.holder.public().to_json();
+    time("holder key", n, || {
+        black_box(dojang_did::PublicJwk::from_json(black_box(&hj)).unwrap());
+    });
+    let ij = p.split('~').next().unwrap();
+    time("issuer jws", n, || {
+        black_box(dojang_vc::Jws::parse(black_box(ij), &b, dojang_vc::JwtPart::Issuer).unwrap());
+    });
+    let ds: Vec<&str> = p
+        .split('~')
+        .skip(1)
+        .filter(|d| !d.is_empty() && !d.contains('.'))
+        .collect();
+    time("disclosures", n, || {
+        for d in &ds {
+            black_box(dojang_vc::disclosure::Disclosure::parse(black_box(d), &b).unwrap());
+        }
+    });
+    let sd = SdJwt::parse(p, &b).unwrap();
+    let payload = sd.issuer_jwt().unverified_payload().clone();
+    time("process", n, || {
+        black_box(dojang_vc::process::process(&payload, sd.disclosures(), &b).unwrap());
+    });
+    time("sd_hash", n, || {
+        black_box(dojang_vc::key_binding::sd_hash(black_box(sd.presented())));
+    });
+    time("payload clone", n, || {
+        black_box(payload.clone());
+    });
+    eprintln!("ratio {:.3}", full / floor);
+}
