@@ -8,8 +8,9 @@ use dojang_vc::credentials::{CredentialError, RrnError};
 ///
 /// Every variant names register ids (`P000001`, `H000001`), never a resident registration number
 /// or other personal data: these errors are printed and logged. Each has a stable snake_case
-/// [`IssuerError::code`] for CLI and HTTP output.
-#[derive(Debug, thiserror::Error)]
+/// [`IssuerError::code`] for CLI and HTTP output. `Clone`, so that a batch's failure can be
+/// handed to every caller waiting on the batch.
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum IssuerError {
     /// The embedded database failed.

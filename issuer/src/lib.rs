@@ -7,7 +7,9 @@
 //! - a deterministic synthetic register [`generate`]d from a seed, for demos, tests and load;
 //! - issuance ([`Issuer`]): a certificate built from the register, signed as an SD-JWT VC by an
 //!   [`IssuerSigner`] (a 0600 key file today, a KMS or HSM later), recorded durably
-//!   ([`Records`]) before it is handed out;
+//!   ([`Records`]) before it is handed out; in batches ([`Issuer::issue_batch`]: one
+//!   transaction and one flush for many credentials, signed on every core), and through a
+//!   [`GroupCommitter`] that lets concurrent callers share them;
 //! - the HTTP service ([`http`]): OpenID4VCI 1.0 for wallets, status lists and log proofs for
 //!   verifiers and auditors, an admin API for the agency;
 //! - the crate's one error type, [`IssuerError`].
@@ -18,6 +20,7 @@
 mod error;
 mod events;
 mod generator;
+mod group_commit;
 pub mod http;
 mod issuance;
 mod lifecycle;
@@ -31,7 +34,10 @@ mod storage;
 pub use error::IssuerError;
 pub use events::{apply_event, EventEffect, RegisterEvent, StaleSet};
 pub use generator::{generate, SYNTHETIC_REFERENCE_DATE};
-pub use issuance::{Certificate, IssuancePolicy, IssuedCredential, Issuer, IssuerIdentity};
+pub use group_commit::{AfterCommit, Answer, CommitStats, Committed, GroupCommitter};
+pub use issuance::{
+    Certificate, IssuancePolicy, IssueRequest, IssuedCredential, Issuer, IssuerIdentity,
+};
 pub use lifecycle::{EventOutcome, LogInclusion, StatusChange};
 pub use log::TransparencyLog;
 pub use records::{IssuanceRecord, Records};

@@ -105,6 +105,32 @@ impl<S: IssuerSigner> Issuer<S> {
             .checkpoint(self.did(), self.kid(), self.signer(), now)
     }
 
+    /// Signs and stores a checkpoint of the log as it is now, without flushing: its JWT and tree
+    /// size. The caller flushes before handing it out.
+    pub(crate) fn stage_checkpoint(&self, now: i64) -> Result<(String, u64), IssuerError> {
+        self.log()
+            .stage_checkpoint(self.did(), self.kid(), self.signer(), now)
+    }
+
+    /// The inclusion proof of the leaf at `index` against `checkpoint`, a checkpoint this issuer
+    /// just signed at `tree_size` (so not verified again).
+    pub(crate) fn inclusion_at(
+        &self,
+        index: u64,
+        checkpoint: &str,
+        tree_size: u64,
+    ) -> Result<LogInclusion, IssuerError> {
+        let leaf = self
+            .log()
+            .leaf(index)?
+            .ok_or(IssuerError::LogIndexOutOfRange { index, tree_size })?;
+        Ok(LogInclusion {
+            leaf,
+            proof: self.log().inclusion_proof(index, tree_size)?,
+            checkpoint: checkpoint.to_owned(),
+        })
+    }
+
     /// The inclusion proof of credential `number` against the newest checkpoint, signing a new
     /// checkpoint first when the newest one does not cover the credential yet.
     pub fn log_inclusion(&self, number: &str, now: i64) -> Result<LogInclusion, IssuerError> {
@@ -143,11 +169,20 @@ impl<S: IssuerSigner> Issuer<S> {
     /// Applies a register event and, in the same durable step (one sled transaction over the
     /// register and the status entries, flushed before returning), marks every credential it
     /// makes stale as invalid. Says which ones.
+    ///
+    /// It waits for the batches of issuance that have read the register to commit, and holds
+    /// off new ones until it is done: a batch builds its claims before its transaction, so an
+    /// event committed in between would leave that batch's credentials stale without revoking
+    /// them.
     pub fn apply_event(
         &self,
         event: &RegisterEvent,
         now: i64,
     ) -> Result<EventOutcome, IssuerError> {
+        let _no_issuance = self
+            .register_gate
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
         let effect = apply_event(&self.register().export()?, event)?;
         let prepared = self.register().prepare_replace(&effect.register)?;
         let mut stale = Vec::new();

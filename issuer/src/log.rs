@@ -246,13 +246,30 @@ impl TransparencyLog {
     where
         S: signature::Signer<Signature> + ?Sized,
     {
+        let (token, _) = self.stage_checkpoint(origin, kid, signer, now)?;
+        self.db.flush()?;
+        Ok(token)
+    }
+
+    /// [`TransparencyLog::checkpoint`] without the flush: the checkpoint JWT and its tree size.
+    /// The caller flushes before handing the checkpoint out (a checkpoint of leaves a crash
+    /// could still take away would contradict the log that follows).
+    pub(crate) fn stage_checkpoint<S>(
+        &self,
+        origin: &str,
+        kid: &str,
+        signer: &S,
+        now: i64,
+    ) -> Result<(String, u64), IssuerError>
+    where
+        S: signature::Signer<Signature> + ?Sized,
+    {
         let size = self.size()?;
         let head = self.root(size)?;
         let token = sign_checkpoint(&Checkpoint::new(origin, size, &head, now), kid, signer)?;
         self.checkpoints
             .insert(size.to_be_bytes(), token.as_bytes())?;
-        self.db.flush()?;
-        Ok(token)
+        Ok((token, size))
     }
 
     /// Every stored checkpoint JWT, by tree size.

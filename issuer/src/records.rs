@@ -115,6 +115,11 @@ impl Records {
             .collect()
     }
 
+    /// Whether a record with this credential number exists.
+    pub fn contains(&self, number: &str) -> Result<bool, IssuerError> {
+        Ok(self.tree.contains_key(number.as_bytes())?)
+    }
+
     /// The record of one credential number.
     pub fn get(&self, number: &str) -> Result<Option<IssuanceRecord>, IssuerError> {
         match self.tree.get(number.as_bytes())? {

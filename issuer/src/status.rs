@@ -16,8 +16,12 @@
 //! Revocation is final: once an entry is invalid (1) it never changes again. Suspension (2) can be
 //! lifted. Every change is flushed to disk before the call returns; allocation inside the
 //! caller's transaction ([`StatusLists::allocate_tx`]) is made durable by the caller's flush.
+//! A batch of issuances picks its entries first (`reserve`, which also avoids those of other
+//! batches in flight), signs, and writes them all in its one transaction (`claim_tx`, which
+//! refuses an entry taken in the meantime).
 
-use rand::Rng as _;
+use std::collections::{BTreeMap, HashSet};
+
 use serde::{Deserialize, Serialize};
 use sled::transaction::{
     ConflictableTransactionError, TransactionError, Transactional as _, TransactionalTree,
@@ -124,6 +128,15 @@ fn entry_key(list: u32, idx: u32) -> [u8; 8] {
     key
 }
 
+/// (list, index) of an entry key.
+fn split_key(key: [u8; 8]) -> (u32, u32) {
+    let [a, b, c, d, e, f, g, h] = key;
+    (
+        u32::from_be_bytes([a, b, c, d]),
+        u32::from_be_bytes([e, f, g, h]),
+    )
+}
+
 fn decode_meta(key: &[u8], bytes: &[u8]) -> Result<ListMeta, IssuerError> {
     let meta: ListMeta = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
     let per_byte = u32::from(8 / STATUS_BITS);
@@ -164,6 +177,66 @@ fn list_uri(base_uri: &str, id: u32) -> Result<String, IssuerError> {
         Ok(Some(_)) => Ok(uri),
         _ => Err(IssuerError::StatusBaseUriInvalid),
     }
+}
+
+/// The metadata of a list not stored yet.
+fn new_meta(id: u32, base_uri: &str) -> Result<ListMeta, IssuerError> {
+    Ok(ListMeta {
+        id,
+        uri: list_uri(base_uri, id)?,
+        bits: STATUS_BITS,
+        size: LIST_SIZE,
+        allocated: 0,
+        purpose: PURPOSE.to_owned(),
+    })
+}
+
+fn list_ids_exhausted() -> IssuerError {
+    IssuerError::StatusAllocationFailed {
+        reason: "every status list id is in use",
+    }
+}
+
+/// The current list, looking from list `from` on: the first one less than half full, or a new
+/// one after the last. `allocated` only grows, so every list before it is closed; lists are few
+/// (each takes 131,072 credentials). `get` reads a list's stored metadata (from a tree or a
+/// transaction's view), `wrap` turns the crate's error into the caller's.
+fn open_list<E>(
+    from: u32,
+    base_uri: &str,
+    mut get: impl FnMut(u32) -> Result<Option<sled::IVec>, E>,
+    wrap: impl Fn(IssuerError) -> E,
+) -> Result<ListMeta, E> {
+    let mut id = from;
+    loop {
+        match get(id)? {
+            None => return new_meta(id, base_uri).map_err(&wrap),
+            Some(bytes) => {
+                let meta = decode_meta(&id.to_be_bytes(), &bytes).map_err(&wrap)?;
+                if meta.allocated < meta.size / 2 {
+                    return Ok(meta);
+                }
+                id = id
+                    .checked_add(1)
+                    .ok_or_else(|| wrap(list_ids_exhausted()))?;
+            }
+        }
+    }
+}
+
+/// A random index of `meta`'s list that `free` accepts, in at most [`MAX_DRAWS`] draws.
+fn draw_free<E>(
+    meta: &ListMeta,
+    rng: &mut impl rand::Rng,
+    mut free: impl FnMut([u8; 8]) -> Result<bool, E>,
+) -> Result<Option<u32>, E> {
+    for _ in 0..MAX_DRAWS {
+        let idx = rng.gen_range(0..meta.size);
+        if free(entry_key(meta.id, idx))? {
+            return Ok(Some(idx));
+        }
+    }
+    Ok(None)
 }
 
 /// The issuer's status lists in sled.
@@ -215,53 +288,116 @@ impl StatusLists {
         entries: &TransactionalTree,
         base_uri: &str,
     ) -> Result<StatusRef, TxError> {
-        // The current list is the first one under half full: `allocated` only grows, so every
-        // list before it is closed. Lists are few (each takes 131,072 credentials).
-        let mut id: u32 = 0;
-        let mut meta = loop {
-            let key = id.to_be_bytes();
-            match lists.get(key)? {
-                None => {
-                    break ListMeta {
-                        id,
-                        uri: list_uri(base_uri, id).map_err(abort)?,
-                        bits: STATUS_BITS,
-                        size: LIST_SIZE,
-                        allocated: 0,
-                        purpose: PURPOSE.to_owned(),
-                    }
-                }
-                Some(bytes) => {
-                    let meta = decode_meta(&key, &bytes).map_err(abort)?;
-                    if meta.allocated < meta.size / 2 {
-                        break meta;
-                    }
-                    id = id
-                        .checked_add(1)
-                        .ok_or(abort(IssuerError::StatusAllocationFailed {
-                            reason: "every status list id is in use",
-                        }))?;
-                }
-            }
-        };
+        let mut meta = open_list(0, base_uri, |id| Ok(lists.get(id.to_be_bytes())?), abort)?;
         let mut rng = rand::rngs::OsRng;
-        for _ in 0..MAX_DRAWS {
-            let idx = rng.gen_range(0..meta.size);
-            let key = entry_key(meta.id, idx);
-            if entries.get(key)?.is_none() {
-                entries.insert(&key, &[Status::Valid.to_bits()])?;
-                meta.allocated += 1;
-                lists.insert(&meta.id.to_be_bytes(), encode_meta(&meta).map_err(abort)?)?;
-                return Ok(StatusRef {
-                    list: meta.id,
-                    idx,
-                    uri: meta.uri,
-                });
+        let Some(idx) = draw_free(&meta, &mut rng, |key| -> Result<bool, TxError> {
+            Ok(entries.get(key)?.is_none())
+        })?
+        else {
+            return Err(abort(IssuerError::StatusAllocationFailed {
+                reason: "no free index found",
+            }));
+        };
+        entries.insert(&entry_key(meta.id, idx), &[Status::Valid.to_bits()])?;
+        meta.allocated += 1;
+        lists.insert(&meta.id.to_be_bytes(), encode_meta(&meta).map_err(abort)?)?;
+        Ok(StatusRef {
+            list: meta.id,
+            idx,
+            uri: meta.uri,
+        })
+    }
+
+    /// Picks `n` distinct free entries for a batch of issuances, by the rule of
+    /// [`StatusLists::allocate_tx`] (random indexes of the first list under half full, the next
+    /// list opened when the batch fills it to half), without writing anything and avoiding
+    /// `in_flight` (list, index) pairs, those other batches have picked and not yet written: the
+    /// batch's transaction writes them with [`StatusLists::claim_tx`], which refuses an entry
+    /// taken in the meantime. (A list may so end a little over half full, by the entries of
+    /// batches in flight when it reached half.)
+    pub(crate) fn reserve(
+        &self,
+        n: usize,
+        in_flight: &HashSet<(u32, u32)>,
+    ) -> Result<Vec<StatusRef>, IssuerError> {
+        let mut out = Vec::with_capacity(n);
+        let mut picked = HashSet::with_capacity(n);
+        let mut rng = rand::rngs::OsRng;
+        let mut meta = open_list(
+            0,
+            &self.base_uri,
+            |id| Ok(self.lists.get(id.to_be_bytes())?),
+            |e| e,
+        )?;
+        while out.len() < n {
+            if meta.allocated >= meta.size / 2 {
+                let next = meta.id.checked_add(1).ok_or(list_ids_exhausted())?;
+                meta = open_list(
+                    next,
+                    &self.base_uri,
+                    |id| Ok(self.lists.get(id.to_be_bytes())?),
+                    |e| e,
+                )?;
+                continue;
             }
+            let free = |key: [u8; 8]| -> Result<bool, IssuerError> {
+                Ok(!picked.contains(&key)
+                    && !in_flight.contains(&split_key(key))
+                    && self.entries.get(key)?.is_none())
+            };
+            let Some(idx) = draw_free(&meta, &mut rng, free)? else {
+                return Err(IssuerError::StatusAllocationFailed {
+                    reason: "no free index found",
+                });
+            };
+            picked.insert(entry_key(meta.id, idx));
+            // Counted here so that the batch moves to the next list at half full, as single
+            // allocations do; the stored count is updated by `claim_tx`.
+            meta.allocated += 1;
+            out.push(StatusRef {
+                list: meta.id,
+                idx,
+                uri: meta.uri.clone(),
+            });
         }
-        Err(abort(IssuerError::StatusAllocationFailed {
-            reason: "no free index found",
-        }))
+        Ok(out)
+    }
+
+    /// Writes the entries [`StatusLists::reserve`] picked, inside the caller's transaction: each
+    /// set to valid (0), each list's `allocated` count raised by its share (a list the batch
+    /// opened is created). Aborts, writing nothing, if any entry is no longer free: an index is
+    /// never handed out twice.
+    pub(crate) fn claim_tx<'r>(
+        lists: &TransactionalTree,
+        entries: &TransactionalTree,
+        base_uri: &str,
+        refs: impl IntoIterator<Item = &'r StatusRef>,
+    ) -> Result<(), TxError> {
+        let mut per_list: BTreeMap<u32, u32> = BTreeMap::new();
+        for r in refs {
+            let key = entry_key(r.list, r.idx);
+            if entries.get(key)?.is_some() {
+                return Err(abort(IssuerError::StatusAllocationFailed {
+                    reason: "an entry reserved for a batch was taken by another writer",
+                }));
+            }
+            entries.insert(&key, &[Status::Valid.to_bits()])?;
+            *per_list.entry(r.list).or_default() += 1;
+        }
+        for (id, count) in per_list {
+            let key = id.to_be_bytes();
+            let mut meta = match lists.get(key)? {
+                Some(bytes) => decode_meta(&key, &bytes).map_err(abort)?,
+                None => new_meta(id, base_uri).map_err(abort)?,
+            };
+            meta.allocated = meta
+                .allocated
+                .checked_add(count)
+                .filter(|&a| a <= meta.size)
+                .ok_or_else(|| abort(corrupt("more entries allocated than the list holds")))?;
+            lists.insert(&key, encode_meta(&meta).map_err(abort)?)?;
+        }
+        Ok(())
     }
 
     /// Allocates an entry in a transaction of its own and flushes it to disk.
@@ -406,5 +542,96 @@ impl StatusLists {
         Ok(status_list::sign_token(
             iss, kid, &meta.uri, now, exp, ttl, &bits, signer,
         )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const BASE: &str = "https://jongno.example/status";
+
+    fn claim(lists: &StatusLists, refs: &[StatusRef]) -> Result<(), IssuerError> {
+        (&lists.lists, &lists.entries)
+            .transaction(|(l, e)| StatusLists::claim_tx(l, e, BASE, refs))
+            .map_err(from_tx)
+    }
+
+    #[test]
+    fn a_reservation_is_distinct_and_spills_into_the_next_list_at_half_full() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let lists = StatusLists::open(&db, BASE).unwrap();
+        let first = lists.allocate().unwrap();
+        // List 0 three short of half full.
+        let mut meta = lists.list(0).unwrap().unwrap();
+        meta.allocated = LIST_SIZE / 2 - 3;
+        lists
+            .lists
+            .insert(0u32.to_be_bytes(), encode_meta(&meta).unwrap())
+            .unwrap();
+        let refs = lists.reserve(10, &HashSet::new()).unwrap();
+        let per_list: Vec<u32> = refs.iter().map(|r| r.list).collect();
+        assert_eq!(per_list, [0, 0, 0, 1, 1, 1, 1, 1, 1, 1]);
+        let distinct: HashSet<(u32, u32)> = refs.iter().map(|r| (r.list, r.idx)).collect();
+        assert_eq!(distinct.len(), 10);
+        assert!(!distinct.contains(&(0, first.idx)));
+        // Nothing written yet.
+        assert!(refs
+            .iter()
+            .all(|r| lists.status(r.list, r.idx).unwrap().is_none()));
+        claim(&lists, &refs).unwrap();
+        assert_eq!(lists.list(0).unwrap().unwrap().allocated, LIST_SIZE / 2);
+        let opened = lists.list(1).unwrap().unwrap();
+        assert_eq!(
+            (opened.allocated, opened.uri.as_str()),
+            (7, "https://jongno.example/status/1")
+        );
+        assert!(refs
+            .iter()
+            .all(|r| lists.status(r.list, r.idx).unwrap() == Some(Status::Valid)));
+    }
+
+    #[test]
+    fn a_reservation_avoids_the_entries_of_batches_in_flight() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let lists = StatusLists::open(&db, BASE).unwrap();
+        // A list of four entries: three of them picked by batches in flight.
+        let mut meta = new_meta(0, BASE).unwrap();
+        meta.size = 4;
+        lists
+            .lists
+            .insert(0u32.to_be_bytes(), encode_meta(&meta).unwrap())
+            .unwrap();
+        let in_flight = HashSet::from([(0, 0), (0, 1), (0, 2)]);
+        let refs = lists.reserve(1, &in_flight).unwrap();
+        assert_eq!((refs[0].list, refs[0].idx), (0, 3));
+        claim(&lists, &refs).unwrap();
+        // Nothing left that is neither written nor in flight.
+        let err = lists.reserve(1, &in_flight).unwrap_err();
+        assert_eq!(err.code(), "status_allocation_failed");
+    }
+
+    #[test]
+    fn a_reserved_entry_taken_meanwhile_aborts_the_whole_claim() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let lists = StatusLists::open(&db, BASE).unwrap();
+        let refs = lists.reserve(5, &HashSet::new()).unwrap();
+        // Another writer takes the third entry between reservation and claim.
+        lists
+            .entries
+            .insert(
+                entry_key(refs[2].list, refs[2].idx),
+                &[Status::Suspended.to_bits()],
+            )
+            .unwrap();
+        let err = claim(&lists, &refs).unwrap_err();
+        assert_eq!(err.code(), "status_allocation_failed");
+        // Nothing of the claim was written, and the other writer's entry is untouched.
+        for (i, r) in refs.iter().enumerate() {
+            let expected = (i == 2).then_some(Status::Suspended);
+            assert_eq!(lists.status(r.list, r.idx).unwrap(), expected);
+        }
+        assert!(lists.list(0).unwrap().is_none());
     }
 }

@@ -33,6 +33,7 @@ const NOW: i64 = 1_780_000_000;
 
 struct Service {
     app: Router,
+    state: Arc<AppState<FileSigner>>,
     clock: Arc<AtomicI64>,
     issuer_key: VerificationKey,
     /// A person with a household (a 등본 can be issued).
@@ -62,11 +63,14 @@ fn service() -> Service {
     let c = Arc::clone(&clock);
     let mut config = ServiceConfig::new(&format!("{PUBLIC_URL}/"));
     config.admin_tokens = vec![ADMIN.into()];
-    let state = AppState::new(issuer, config)
-        .unwrap()
-        .with_clock(Arc::new(move || c.load(Ordering::SeqCst)));
+    let state = Arc::new(
+        AppState::new(issuer, config)
+            .unwrap()
+            .with_clock(Arc::new(move || c.load(Ordering::SeqCst))),
+    );
     Service {
-        app: router(Arc::new(state)),
+        app: router(Arc::clone(&state)),
+        state,
         clock,
         issuer_key,
         person,
@@ -659,6 +663,77 @@ async fn revocation_shows_in_the_published_status_list() {
         "status_list_not_found"
     );
     assert_eq!(get(&s.app, "/status/x").await.status, StatusCode::NOT_FOUND);
+}
+
+/// Concurrent `POST /credential` requests go through the group committer: every one is answered
+/// with its own credential, status slot, number and a verifying inclusion proof, the log holds
+/// exactly them, and each token is spent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_credential_requests_share_batches() {
+    const WALLETS: usize = 24;
+    let s = Arc::new(service());
+    let mut prepared = Vec::new();
+    for _ in 0..WALLETS {
+        let (offer, tx_code) = make_offer(&s, "copy").await;
+        let token = redeem(&s, &offer, &tx_code).await;
+        let holder = PrivateJwk::generate();
+        let n = nonce(&s).await;
+        let proof = sign_proof(
+            &holder.public(),
+            &offer.credential_issuer,
+            &n,
+            now(&s),
+            holder.signing_key(),
+        )
+        .unwrap();
+        let id = offer.credential_configuration_ids[0].clone();
+        prepared.push((holder, token, id, proof));
+    }
+    let tasks: Vec<_> = prepared
+        .into_iter()
+        .map(|(holder, token, id, proof)| {
+            let s = Arc::clone(&s);
+            tokio::spawn(async move {
+                let answer = credential_request(&s, &token, &id, proof.clone()).await;
+                (holder, token, id, proof, answer)
+            })
+        })
+        .collect();
+    let mut slots = BTreeSet::new();
+    let mut numbers = BTreeSet::new();
+    let mut leaves = BTreeSet::new();
+    for task in tasks {
+        let (holder, token, id, proof, answer) = task.await.unwrap();
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+        let response: CredentialResponse = answer.json();
+        let credential = &response.credentials[0].credential;
+        let payload = issuer_payload(&s, credential);
+        assert_eq!(payload["cnf"]["jwk"], holder.public().to_json());
+        let reference = status_reference(&payload).unwrap().unwrap();
+        assert!(slots.insert((reference.uri, reference.idx)), "slot reused");
+        assert!(numbers.insert(payload["document_number"].as_str().unwrap().to_owned()));
+        let inclusion = response.dojang_log_inclusion.unwrap();
+        let checkpoint =
+            verify_checkpoint(&inclusion.checkpoint, &s.issuer_key, &Budget::default()).unwrap();
+        inclusion
+            .proof
+            .verify(&inclusion.leaf, &checkpoint)
+            .unwrap();
+        assert_eq!(
+            inclusion.leaf.jwt_sha256,
+            jwt_sha256(credential.split('~').next().unwrap())
+        );
+        assert!(leaves.insert(inclusion.proof.leaf_index));
+        // The same request again: the token is spent.
+        let again = credential_request(&s, &token, &id, proof).await;
+        assert_eq!(again.status, StatusCode::UNAUTHORIZED, "{}", again.text());
+    }
+    let issuer = s.state.issuer();
+    assert_eq!(issuer.log().size().unwrap(), WALLETS as u64);
+    assert_eq!(issuer.records().list().unwrap().len(), WALLETS);
+    let stats = s.state.committer().stats();
+    assert_eq!(stats.requests, WALLETS as u64, "{stats:?}");
+    assert!(stats.batches >= 1 && stats.batches <= WALLETS as u64);
 }
 
 #[tokio::test]

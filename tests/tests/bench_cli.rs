@@ -30,7 +30,10 @@ fn bench_json_reports_every_operation_and_the_ratios() {
             "one_by_one_64",
             "verify_batch_64",
             "sign_only",
-            "durable_issue"
+            "durable_issue",
+            "durable_batch_64",
+            "durable_batch_256",
+            "durable_batch_256x2"
         ]
     );
     for op in ops {
@@ -46,6 +49,7 @@ fn bench_json_reports_every_operation_and_the_ratios() {
         "full_verify_over_floor",
         "batch_speedup",
         "durable_issuance_per_second",
+        "batched_issuance_per_second",
     ] {
         let x = ratios[figure].as_f64().unwrap();
         assert!(x.is_finite() && x > 0.0, "{figure}: {x}");

@@ -1,11 +1,15 @@
 //! `dojang issuer …`: an issuing agency's register, key and issuance.
 
+use std::collections::BTreeMap;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand, ValueEnum};
+use dojang_did::PublicJwk;
 use dojang_issuer::{
-    generate, Certificate, FileSigner, IssuancePolicy, Issuer, IssuerIdentity, IssuerSigner as _,
-    RegisterEvent, RegisterFile,
+    generate, Certificate, FileSigner, IssuancePolicy, IssueRequest, IssuedCredential, Issuer,
+    IssuerIdentity, IssuerSigner as _, RegisterEvent, RegisterFile,
 };
 use dojang_vc::status_list::Status;
 use serde::{Deserialize, Serialize};
@@ -144,6 +148,37 @@ enum IssuerCommand {
         /// Write the credential to this file instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Re-issue a certificate in bulk: a 등본 for the head of every household, or the chosen
+    /// certificate for every person, bound to one holder key, in durable batches (one
+    /// transaction and one flush each). Writes JSON lines (document_number, person_id,
+    /// credential) to --out, shows progress on standard error, and prints a summary line.
+    Reissue {
+        /// Every household (등본) or every person (the other certificates). Required, unless
+        /// --limit asks for a trial run: this issues thousands of credentials.
+        #[arg(long, required_unless_present = "limit")]
+        all: bool,
+        /// Only the first N households or persons, in register order (a trial run).
+        #[arg(long, conflicts_with = "all")]
+        limit: Option<usize>,
+        /// Which certificate: copy issues one per household (to its head), the others one per
+        /// person.
+        #[arg(long, value_enum, default_value_t = CertificateArg::Copy)]
+        certificate: CertificateArg,
+        /// The holder's public JWK file the credentials are bound to (in a real re-issue each
+        /// citizen's wallet key; `dojang wallet holder-key --out FILE`).
+        #[arg(long)]
+        holder_key: PathBuf,
+        /// Credentials per durable batch.
+        #[arg(long, default_value_t = DEFAULT_REISSUE_BATCH)]
+        batch: usize,
+        /// The output file (JSON lines; created with mode 0600, it must not exist: it holds the
+        /// credentials, with their personal data).
+        #[arg(long)]
+        out: PathBuf,
+        /// Validity in days.
+        #[arg(long, default_value_t = 365)]
+        valid_days: i64,
     },
     /// List issuance records (credential number, type, subject id, times, JWT hash).
     Records,
@@ -390,7 +425,8 @@ pub(crate) fn run(args: IssuerArgs) -> Result<(), CliError> {
         command => {
             let dir = need_dir(args.dir)?;
             let policy = match &command {
-                IssuerCommand::Issue { valid_days, .. } => IssuancePolicy {
+                IssuerCommand::Issue { valid_days, .. }
+                | IssuerCommand::Reissue { valid_days, .. } => IssuancePolicy {
                     valid_days: *valid_days,
                     ..IssuancePolicy::default()
                 },
@@ -436,6 +472,18 @@ fn run_open(issuer: &Issuer<FileSigner>, command: IssuerCommand) -> Result<(), C
                 Some(path) => write_file(&path, &format!("{}\n", issued.sd_jwt))?,
                 None => println!("{}", issued.sd_jwt),
             }
+        }
+        IssuerCommand::Reissue {
+            all: _,
+            limit,
+            certificate,
+            holder_key,
+            batch,
+            out,
+            valid_days: _,
+        } => {
+            let holder = load_public(&holder_key)?;
+            reissue(issuer, certificate.into(), &holder, limit, batch, &out)?;
         }
         IssuerCommand::Records => {
             for r in issuer.records().list()? {
@@ -540,6 +588,308 @@ fn run_open(issuer: &Issuer<FileSigner>, command: IssuerCommand) -> Result<(), C
         | IssuerCommand::Offer { .. } => {}
     }
     Ok(())
+}
+
+/// Credentials per batch of `reissue`: 256 share one transaction and one flush, which then
+/// costs about as much as signing ten of them; larger batches gain little and make each
+/// progress step (and the work lost to a crash mid-batch) longer.
+const DEFAULT_REISSUE_BATCH: usize = 256;
+
+/// Re-issues `certificate` for every household head (a 등본) or every person, in batches.
+fn reissue(
+    issuer: &Issuer<FileSigner>,
+    certificate: Certificate,
+    holder: &PublicJwk,
+    limit: Option<usize>,
+    batch: usize,
+    out: &Path,
+) -> Result<(), CliError> {
+    if batch == 0 {
+        return Err(CliError::Usage("--batch must be at least 1".into()));
+    }
+    let (unit, mut subjects) = if certificate == Certificate::ResidentCopy {
+        ("households", issuer.register().household_heads()?)
+    } else {
+        ("persons", issuer.register().person_ids()?)
+    };
+    if let Some(n) = limit {
+        subjects.truncate(n);
+    }
+    let io = |source| CliError::Io {
+        path: out.to_owned(),
+        source,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(out).map_err(io)?;
+
+    // Two batches in flight (each signed on every core): one signs while the other commits
+    // and flushes. The output on a third thread: a batch's lines are written while the next
+    // ones sign.
+    let total = subjects.len();
+    let chunks: Vec<&[String]> = subjects.chunks(batch).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let started = Instant::now();
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Issued>(2);
+    let (issuing, writing) = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || write_reissued(file, receiver, unit, total));
+        let issue_chunks = |sender: std::sync::mpsc::SyncSender<Issued>| {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(chunk) = chunks.get(i) else {
+                    return Ok(());
+                };
+                let requests: Vec<IssueRequest> = chunk
+                    .iter()
+                    .map(|person_id| IssueRequest {
+                        person_id: person_id.clone(),
+                        certificate,
+                        holder: *holder,
+                    })
+                    .collect();
+                let outcome = match issuer.issue_batch(&requests, now()) {
+                    Ok(outcome) => outcome,
+                    Err(e) => {
+                        // The other thread stops after its current batch.
+                        next.store(chunks.len(), std::sync::atomic::Ordering::Relaxed);
+                        return Err(CliError::from(e));
+                    }
+                };
+                let done = requests
+                    .into_iter()
+                    .map(|r| r.person_id)
+                    .zip(outcome)
+                    .collect();
+                if sender.send(done).is_err() {
+                    // The writer stopped on an error: it reports it.
+                    return Ok(());
+                }
+            }
+        };
+        let other = {
+            let sender = sender.clone();
+            scope.spawn(move || issue_chunks(sender))
+        };
+        let mut issuing: Result<(), CliError> = issue_chunks(sender);
+        let other = other
+            .join()
+            .unwrap_or_else(|_| Err(CliError::Usage("an issuing thread failed".into())));
+        if issuing.is_ok() {
+            issuing = other;
+        }
+        let writing = writer
+            .join()
+            .unwrap_or_else(|_| Err(CliError::Usage("the output thread failed".into())));
+        (issuing, writing)
+    });
+    let (issued, refused, progress) = writing?;
+    let elapsed = started.elapsed().as_secs_f64();
+    progress.finish();
+    if let Err(e) = issuing {
+        eprintln!(
+            "re-issue stopped: the {issued} credentials in {} are issued and recorded",
+            out.display()
+        );
+        return Err(e);
+    }
+    let refusals = if refused.is_empty() {
+        "none refused".to_owned()
+    } else {
+        let codes: Vec<String> = refused.iter().map(|(c, n)| format!("{c}: {n}")).collect();
+        format!(
+            "{} refused ({})",
+            refused.values().sum::<usize>(),
+            codes.join(", ")
+        )
+    };
+    println!(
+        "re-issued {issued} {} for {} {unit} in {elapsed:.2} s: {:.0} credentials/s; {refusals}; written to {}",
+        certificate.name_ko(),
+        subjects.len(),
+        issued as f64 / elapsed.max(1e-9),
+        out.display()
+    );
+    Ok(())
+}
+
+/// One batch's outcome, by person id.
+type Issued = Vec<(String, Result<IssuedCredential, dojang_issuer::IssuerError>)>;
+
+/// One line of `reissue`'s output file.
+#[derive(Serialize)]
+struct ReissuedLine<'a> {
+    document_number: &'a str,
+    person_id: &'a str,
+    credential: &'a str,
+}
+
+/// The output side of `reissue`: each batch's credentials as JSON lines (flushed per batch:
+/// what the file holds is issued and on disk), refusals counted by code, the progress bar.
+/// Returns the credentials written, the refusals and the progress bar.
+fn write_reissued(
+    file: std::fs::File,
+    batches: std::sync::mpsc::Receiver<Issued>,
+    unit: &'static str,
+    total: usize,
+) -> Result<(usize, BTreeMap<&'static str, usize>, Progress), CliError> {
+    let mut progress = Progress::new(unit, total);
+    let mut writer = std::io::BufWriter::new(file);
+    let mut issued = 0usize;
+    let mut refused: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut shown_refusals = 0usize;
+    for batch in batches {
+        let n = batch.len();
+        for (person_id, outcome) in batch {
+            match outcome {
+                Ok(credential) => {
+                    let line = ReissuedLine {
+                        document_number: &credential.record.document_number,
+                        person_id: &person_id,
+                        credential: &credential.sd_jwt,
+                    };
+                    serde_json::to_writer(&mut writer, &line)
+                        .map_err(std::io::Error::from)
+                        .and_then(|()| writer.write_all(b"\n"))
+                        .map_err(|source| CliError::Io {
+                            path: PathBuf::from("(reissue output)"),
+                            source,
+                        })?;
+                    issued += 1;
+                }
+                Err(e) => {
+                    *refused.entry(e.code()).or_default() += 1;
+                    if shown_refusals < MAX_REFUSALS_SHOWN {
+                        shown_refusals += 1;
+                        progress.note(&format!("{person_id}: refused ({})", e.code()));
+                    }
+                }
+            }
+        }
+        writer.flush().map_err(|source| CliError::Io {
+            path: PathBuf::from("(reissue output)"),
+            source,
+        })?;
+        progress.advance(n);
+    }
+    let file = writer.into_inner().map_err(|e| CliError::Io {
+        path: PathBuf::from("(reissue output)"),
+        source: e.into_error(),
+    })?;
+    file.sync_all().map_err(|source| CliError::Io {
+        path: PathBuf::from("(reissue output)"),
+        source,
+    })?;
+    Ok((issued, refused, progress))
+}
+
+/// Refusals named one by one on standard error (by register id); the rest are only counted.
+const MAX_REFUSALS_SHOWN: usize = 20;
+
+/// A progress bar on standard error: redrawn in place when it is a terminal, otherwise a plain
+/// line now and then (every tenth of the work or every ten seconds).
+struct Progress {
+    unit: &'static str,
+    total: usize,
+    done: usize,
+    started: Instant,
+    terminal: bool,
+    last_drawn: Option<Instant>,
+    next_tenth: usize,
+}
+
+impl Progress {
+    /// How often a terminal bar is redrawn.
+    const REDRAW: Duration = Duration::from_millis(100);
+    /// How often a plain line is written at the least.
+    const PLAIN_EVERY: Duration = Duration::from_secs(10);
+
+    fn new(unit: &'static str, total: usize) -> Self {
+        let progress = Self {
+            unit,
+            total,
+            done: 0,
+            started: Instant::now(),
+            terminal: std::io::stderr().is_terminal(),
+            last_drawn: None,
+            next_tenth: 1,
+        };
+        if !progress.terminal {
+            eprintln!("re-issue: {total} {unit}");
+        }
+        progress
+    }
+
+    fn line(&self) -> String {
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let rate = self.done as f64 / elapsed.max(1e-9);
+        let left = self.total.saturating_sub(self.done);
+        let eta = if self.done == 0 {
+            "ETA -".to_owned()
+        } else {
+            format!("ETA {:.0} s", left as f64 / rate.max(1e-9))
+        };
+        let percent = if self.total == 0 {
+            100.0
+        } else {
+            self.done as f64 * 100.0 / self.total as f64
+        };
+        const WIDTH: usize = 30;
+        let filled = (self.done * WIDTH)
+            .checked_div(self.total)
+            .unwrap_or(WIDTH)
+            .min(WIDTH);
+        format!(
+            "[{}{}] {}/{} {} {percent:.0}% {rate:.0}/s {eta}",
+            "#".repeat(filled),
+            "-".repeat(WIDTH - filled),
+            self.done,
+            self.total,
+            self.unit
+        )
+    }
+
+    fn advance(&mut self, n: usize) {
+        self.done = (self.done + n).min(self.total);
+        let now = Instant::now();
+        if self.terminal {
+            let due = match self.last_drawn {
+                None => true,
+                Some(t) => now - t >= Self::REDRAW,
+            };
+            if due || self.done == self.total {
+                eprint!("\r{}\x1b[K", self.line());
+                self.last_drawn = Some(now);
+            }
+        } else {
+            let tenth_reached = self.total > 0 && self.done * 10 >= self.next_tenth * self.total;
+            let quiet_too_long =
+                self.last_drawn.unwrap_or(self.started).elapsed() >= Self::PLAIN_EVERY;
+            if tenth_reached || quiet_too_long {
+                eprintln!("re-issue: {}", self.line());
+                self.last_drawn = Some(now);
+                while self.total > 0 && self.done * 10 >= self.next_tenth * self.total {
+                    self.next_tenth += 1;
+                }
+            }
+        }
+    }
+
+    /// A message on its own line, the bar redrawn after it.
+    fn note(&mut self, message: &str) {
+        if self.terminal {
+            eprint!("\r\x1b[K{message}\n{}", self.line());
+        } else {
+            eprintln!("re-issue: {message}");
+        }
+    }
+
+    fn finish(&self) {
+        if self.terminal {
+            eprintln!("\r{}\x1b[K", self.line());
+        }
+    }
 }
 
 fn change_status(

@@ -13,9 +13,9 @@ use dojang_vc::log_inclusion::LogInclusion;
 use dojang_vc::{Budget, VerificationKey};
 use serde::Deserialize;
 
-use super::blocking;
 use super::error::HttpError;
 use super::state::AppState;
+use super::{blocking, flush};
 use crate::IssuerSigner;
 
 /// `GET /status/{list}`: the list's current Status List Token, signed now.
@@ -61,6 +61,9 @@ pub(crate) async fn checkpoint<S: IssuerSigner + 'static>(
         }
     })
     .await?;
+    // The newest checkpoint may be one a batch of credentials has just stored and not yet
+    // flushed: none is handed out before the leaves it covers are on disk.
+    flush(&state).await?;
     Ok(jwt_response(
         token,
         "application/checkpoint+jwt",
@@ -77,6 +80,8 @@ pub(crate) async fn inclusion<S: IssuerSigner + 'static>(
         Ok(st.issuer.log_inclusion(&number, st.now())?)
     })
     .await?;
+    // As for `/log/checkpoint`: the checkpoint and the leaf are on disk before they are shown.
+    flush(&state).await?;
     Ok(Json(inclusion))
 }
 

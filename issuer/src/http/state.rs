@@ -8,7 +8,7 @@ use subtle::ConstantTimeEq as _;
 
 use super::error::HttpError;
 use super::store::VciStore;
-use crate::{Issuer, IssuerError, IssuerSigner};
+use crate::{GroupCommitter, Issuer, IssuerError, IssuerSigner};
 
 /// The service's clock: seconds since the epoch. Tests move it; production reads the system time.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -77,17 +77,22 @@ pub enum ConfigError {
     /// Opening the service's trees failed.
     #[error("{0}")]
     Issuer(#[from] IssuerError),
+    /// The issuance thread (the group committer) could not be started.
+    #[error("cannot start the issuance thread: {0}")]
+    CommitterThread(#[source] std::io::Error),
 }
 
 /// The state every handler gets, behind an `Arc`.
 pub struct AppState<S: IssuerSigner> {
-    pub(crate) issuer: Issuer<S>,
+    pub(crate) issuer: Arc<Issuer<S>>,
     pub(crate) public_url: String,
     /// SHA-256 of each admin token: compared in constant time, with equal lengths.
     admin_token_hashes: Vec<[u8; 32]>,
     pub(crate) status_ttl: i64,
     pub(crate) status_valid_for: i64,
     pub(crate) vci: VciStore,
+    /// Concurrent credential requests share its batches: one transaction and one flush each.
+    pub(crate) committer: GroupCommitter,
     clock: Clock,
     last_sweep: AtomicI64,
 }
@@ -95,8 +100,9 @@ pub struct AppState<S: IssuerSigner> {
 /// Seconds between sweeps of expired offers, tokens and nonces.
 const SWEEP_EVERY: i64 = 60;
 
-impl<S: IssuerSigner> AppState<S> {
-    /// The state for `issuer` served as `config` describes, on the system clock.
+impl<S: IssuerSigner + 'static> AppState<S> {
+    /// The state for `issuer` served as `config` describes, on the system clock. Starts the
+    /// credential endpoint's group committer (a thread, ended when the state is dropped).
     pub fn new(issuer: Issuer<S>, config: ServiceConfig) -> Result<Self, ConfigError> {
         let url = config.public_url.trim_end_matches('/');
         let rest = url
@@ -110,6 +116,10 @@ impl<S: IssuerSigner> AppState<S> {
             return Err(ConfigError::WeakAdminToken);
         }
         let vci = VciStore::open(issuer.db())?;
+        let issuer = Arc::new(issuer);
+        let committer =
+            GroupCommitter::start(Arc::clone(&issuer), GroupCommitter::DEFAULT_MAX_BATCH)
+                .map_err(ConfigError::CommitterThread)?;
         Ok(Self {
             issuer,
             public_url: url.to_owned(),
@@ -121,11 +131,14 @@ impl<S: IssuerSigner> AppState<S> {
             status_ttl: config.status_ttl,
             status_valid_for: config.status_valid_for,
             vci,
+            committer,
             clock: system_clock(),
             last_sweep: AtomicI64::new(i64::MIN),
         })
     }
+}
 
+impl<S: IssuerSigner> AppState<S> {
     /// The same state on another clock (tests).
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
@@ -135,6 +148,12 @@ impl<S: IssuerSigner> AppState<S> {
     /// The issuer.
     pub fn issuer(&self) -> &Issuer<S> {
         &self.issuer
+    }
+
+    /// The group committer of the credential endpoint (its statistics show how requests were
+    /// batched).
+    pub fn committer(&self) -> &GroupCommitter {
+        &self.committer
     }
 
     /// The credential issuer identifier (the public URL).

@@ -138,7 +138,8 @@ pub(crate) enum TokenError {
     Storage(IssuerError),
 }
 
-/// The three trees.
+/// The three trees (a clone shares them).
+#[derive(Clone)]
 pub(crate) struct VciStore {
     offers: sled::Tree,
     tokens: sled::Tree,

@@ -8,10 +8,18 @@
 //! 3. it carries one key proof JWT that proves possession of its `jwk` for this issuer, fresh
 //!    (`invalid_proof`; `dojang_vc::oid4vci::verify_proof`);
 //! 4. the proof's nonce was issued by `/nonce` and is used now, once (`invalid_nonce`);
-//! 5. the token is taken (atomically: a concurrent request with the same token gets
-//!    `invalid_token`), the credential is issued to the offer's person bound to the proven key
-//!    (recorded, logged and flushed by `Issuer::issue`), and the token is spent;
-//! 6. the answer carries the credential and its log inclusion proof.
+//! 5. the token is taken into use (atomically: a concurrent request with the same token gets
+//!    `invalid_token`), and the credential is issued to the offer's person bound to the proven
+//!    key through the [`GroupCommitter`](crate::GroupCommitter): concurrent requests share one
+//!    transaction (records, status entries, log leaves) and one flush. Between the two, the
+//!    token is recorded as spent (or given back, when the request is refused), so that the
+//!    flush makes the spent nonce, the token's state and the credential durable together,
+//!    before any answer;
+//! 6. the answer carries the credential and its log inclusion proof, against the checkpoint
+//!    signed for its batch.
+//!
+//! Steps 1–4 (the token lookup, the request, the proof's signature) run per request, before
+//! the request joins a batch. A refusal is on disk before it is answered.
 
 use std::sync::Arc;
 
@@ -33,7 +41,7 @@ use super::metadata::configuration;
 use super::state::AppState;
 use super::store::{RedeemError, TokenError, TokenState, ACCESS_TOKEN_TTL, TX_CODE_LENGTH};
 use super::{blocking, flush, BODY_LIMIT};
-use crate::IssuerSigner;
+use crate::{AfterCommit, Answer, Committed, IssueRequest, IssuerError, IssuerSigner};
 
 /// How old a key proof may be (its `iat`), seconds: the nonce it carries lives as long.
 const PROOF_MAX_AGE: i64 = super::store::NONCE_TTL;
@@ -147,13 +155,80 @@ pub(crate) async fn credential<S: IssuerSigner + 'static>(
     let token = bearer(&headers).ok_or(HttpError::InvalidToken {
         description: "a Bearer access token is required",
     })?;
-    let token_for_check = token.clone();
-    let record = blocking(&state, move |st| {
-        st.vci
-            .usable_token(&token_for_check, st.now())
-            .map_err(token_error)
-    })
-    .await?;
+    // Steps 1–5 in one blocking step: one hand-over to a blocking thread and back.
+    let answer = blocking(&state, move |st| Ok(admit(st, token, body))).await?;
+    let answer = match answer {
+        Ok(answer) => answer,
+        Err(Refusal { error, wrote }) => {
+            if wrote {
+                // The nonce was spent: on disk before the answer.
+                flush(&state).await?;
+            }
+            return Err(error);
+        }
+    };
+    let outcome = answer.await.unwrap_or_else(|_| {
+        Err(IssuerError::Corrupt {
+            what: "issuer",
+            reason: "the issuance thread stopped".into(),
+        })
+    });
+    let Committed {
+        credential,
+        inclusion,
+    } = match outcome {
+        Ok(committed) => committed,
+        Err(source) => {
+            // Its batch flushed the refusal already, unless the batch never ran.
+            flush(&state).await?;
+            return Err(HttpError::CredentialRequestDenied { source });
+        }
+    };
+    // 6. The inclusion proof, against the checkpoint signed for the batch. The credential is
+    // issued and recorded already: a missing proof is logged, and the wallet can fetch it later
+    // from /log/inclusion.
+    if inclusion.is_none() {
+        tracing::error!("no log inclusion proof for a new credential");
+    }
+    tracing::info!(
+        vct = credential.record.vct,
+        log_index = credential.record.log_index,
+        "credential issued"
+    );
+    Ok(no_store(Json(CredentialResponse {
+        credentials: vec![CredentialObject {
+            credential: credential.sd_jwt,
+        }],
+        notification_id: None,
+        dojang_log_inclusion: inclusion,
+    })))
+}
+
+/// A request refused in [`admit`]; `wrote` when it spent its nonce (or more) first.
+struct Refusal {
+    error: HttpError,
+    wrote: bool,
+}
+
+impl From<HttpError> for Refusal {
+    fn from(error: HttpError) -> Self {
+        Refusal {
+            error,
+            wrote: false,
+        }
+    }
+}
+
+/// Steps 1–5 of the module documentation for a request bearing `token`, on a blocking thread:
+/// the checks, then the nonce spent and the token taken, then the request submitted to the
+/// group committer, whose answer is returned.
+fn admit<S: IssuerSigner + 'static>(
+    st: &AppState<S>,
+    token: String,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Answer, Refusal> {
+    // 1. The access token.
+    let record = st.vci.usable_token(&token, st.now()).map_err(token_error)?;
     // 2. The request.
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -176,7 +251,7 @@ pub(crate) async fn credential<S: IssuerSigner + 'static>(
             ),
         })?;
     if request.credential_configuration_id != record.configuration_id {
-        return Err(HttpError::UnknownCredentialConfiguration);
+        return Err(HttpError::UnknownCredentialConfiguration.into());
     }
     let config =
         configuration(&record.configuration_id).ok_or(HttpError::UnknownCredentialConfiguration)?;
@@ -187,74 +262,52 @@ pub(crate) async fn credential<S: IssuerSigner + 'static>(
     let [jwt] = jwts.as_slice() else {
         return Err(HttpError::InvalidCredentialRequest {
             description: "one key proof per request: Dojang issues one credential at a time".into(),
-        });
+        }
+        .into());
     };
-    let now = state.now();
+    let now = st.now();
     let (holder, nonce) = dojang_vc::oid4vci::verify_proof(
         jwt,
-        &state.public_url,
+        &st.public_url,
         now,
         PROOF_MAX_AGE,
         PROOF_LEEWAY,
         &Budget::default(),
     )
     .map_err(|source| HttpError::InvalidProof { source })?;
-    // 4–5. The nonce, the token, the credential: one blocking step, so that a request cut off
-    // by the timeout still leaves the token spent exactly when the credential was issued.
-    let person_id = record.person_id;
-    let certificate = config.certificate;
-    let issued = blocking(&state, move |st| {
-        let now = st.now();
-        if !st.vci.take_nonce(&nonce, now)? {
-            return Err(HttpError::InvalidNonce);
+    // 4. The nonce: used now, once (removed whatever the outcome).
+    let wrote = |error: HttpError| Refusal { error, wrote: true };
+    if !st
+        .vci
+        .take_nonce(&nonce, now)
+        .map_err(|e| wrote(e.into()))?
+    {
+        return Err(wrote(HttpError::InvalidNonce));
+    }
+    // 5. The token, taken into use; the request joins a batch. Between the batch's transaction
+    // and its flush the token is spent with the credential, or given back when the request is
+    // refused (it did not spend it); the flush makes the spent nonce, the token's state and the
+    // credential durable together, before any answer.
+    st.vci
+        .move_token(&token, TokenState::Unused, TokenState::InUse, now)
+        .map_err(|e| wrote(token_error(e)))?;
+    let vci = st.vci.clone();
+    let settle_token: AfterCommit = Box::new(move |issued| {
+        let to = if issued {
+            TokenState::Used
+        } else {
+            TokenState::Unused
+        };
+        if let Err(e) = vci.move_token(&token, TokenState::InUse, to, now) {
+            tracing::error!(error = ?e, "could not settle an access token");
         }
-        st.vci
-            .move_token(&token, TokenState::Unused, TokenState::InUse, now)
-            .map_err(token_error)?;
-        let issued = match st.issuer.issue(&person_id, certificate, &holder, now) {
-            Ok(issued) => issued,
-            Err(source) => {
-                // Give the token back: the refusal did not spend it.
-                if let Err(e) =
-                    st.vci
-                        .move_token(&token, TokenState::InUse, TokenState::Unused, now)
-                {
-                    tracing::error!(error = ?e, "could not release an access token");
-                }
-                return Err(HttpError::CredentialRequestDenied { source });
-            }
-        };
-        st.vci
-            .move_token(&token, TokenState::InUse, TokenState::Used, now)
-            .map_err(token_error)?;
-        // 6. The inclusion proof. The credential is issued and recorded already: a failure
-        // here is logged, and the wallet can fetch the proof later from /log/inclusion.
-        let inclusion = match st.issuer.log_inclusion(&issued.record.document_number, now) {
-            Ok(inclusion) => Some(inclusion),
-            Err(e) => {
-                tracing::error!(
-                    code = e.code(),
-                    "no log inclusion proof for a new credential"
-                );
-                None
-            }
-        };
-        tracing::info!(
-            vct = issued.record.vct,
-            log_index = issued.record.log_index,
-            "credential issued"
-        );
-        Ok((issued.sd_jwt, inclusion))
-    })
-    .await;
-    // The nonce is gone and the token moved whatever the outcome: flush before answering.
-    flush(&state).await?;
-    let (credential, inclusion) = issued?;
-    Ok(no_store(Json(CredentialResponse {
-        credentials: vec![CredentialObject { credential }],
-        notification_id: None,
-        dojang_log_inclusion: inclusion,
-    })))
+    });
+    let request = IssueRequest {
+        person_id: record.person_id,
+        certificate: config.certificate,
+        holder,
+    };
+    Ok(st.committer.submit(request, now, Some(settle_token)))
 }
 
 fn token_error(e: TokenError) -> HttpError {

@@ -8,7 +8,7 @@ use dojang_vc::credentials::{
 };
 use time::Date;
 
-use super::store::{LoadedPerson, Register};
+use super::store::{LoadedPerson, PersonBrief, Register};
 use crate::IssuerError;
 
 /// 구분 of a father, a mother, a spouse and a child on the 가족관계증명서.
@@ -38,24 +38,64 @@ impl Register {
         document_number: &str,
         issuing_office: &str,
     ) -> Result<ResidentRegistrationCopy, IssuerError> {
+        self.resident_copy_showing(person_id, issued_on, document_number, issuing_office)
+            .map(|(credential, _)| credential)
+    }
+
+    /// [`Register::resident_copy`], and the register ids of the persons it shows (every member
+    /// of the household: what [`Register::persons_shown`] says of a 등본), read once for both.
+    pub(crate) fn resident_copy_showing(
+        &self,
+        person_id: &str,
+        issued_on: Date,
+        document_number: &str,
+        issuing_office: &str,
+    ) -> Result<(ResidentRegistrationCopy, Vec<String>), IssuerError> {
         let document_number = DocumentNumber::parse(document_number)?;
-        let holder = self.holder(person_id)?;
-        let household = self
-            .household_of(person_id)?
+        let holder = self.load_brief(person_id)?;
+        if holder.deceased {
+            return Err(IssuerError::PersonDeceased {
+                person_id: holder.id,
+            });
+        }
+        let household_id = holder
+            .household
+            .as_deref()
             .ok_or_else(|| IssuerError::NotResident {
-                person_id: holder.entry.id.clone(),
+                person_id: holder.id.clone(),
             })?;
+        let household = self
+            .household(household_id)?
+            .ok_or_else(|| IssuerError::Corrupt {
+                what: "person",
+                reason: format!("{} refers to a missing household", holder.id),
+            })?;
+        let mut shown: Vec<String> = household.members.iter().map(|m| m.person.clone()).collect();
+        shown.sort();
+        shown.dedup();
         let mut members = Vec::with_capacity(household.members.len());
         let mut head_name = None;
         for member in &household.members {
-            let person = self.load_person(&member.person)?;
+            // The holder is read already.
+            let person = if member.person == holder.id {
+                PersonBrief {
+                    id: holder.id.clone(),
+                    name: holder.name.clone(),
+                    name_hanja: holder.name_hanja.clone(),
+                    rrn: holder.rrn.clone(),
+                    deceased: false,
+                    household: None,
+                }
+            } else {
+                self.load_brief(&member.person)?
+            };
             if member.person == household.head {
-                head_name = Some(person.entry.name.clone());
+                head_name = Some(person.name.clone());
             }
             members.push(HouseholdMember {
                 relation: member.relation.clone(),
-                name: person.entry.name,
-                name_hanja: person.entry.name_hanja,
+                name: person.name,
+                name_hanja: person.name_hanja,
                 birth_date: person.rrn.birth_date(),
                 rrn: person.rrn,
                 moved_in: member.moved_in,
@@ -69,8 +109,8 @@ impl Register {
         let credential = ResidentRegistrationCopy {
             document_number,
             issuing_office: issuing_office.to_owned(),
-            name: holder.entry.name,
-            name_hanja: holder.entry.name_hanja,
+            name: holder.name,
+            name_hanja: holder.name_hanja,
             birth_date: holder.rrn.birth_date(),
             age_over_19: age_over_19(holder.rrn.birth_date(), issued_on),
             rrn: holder.rrn,
@@ -81,7 +121,7 @@ impl Register {
             members,
         };
         credential.validate()?;
-        Ok(credential)
+        Ok((credential, shown))
     }
 
     /// 주민등록표 초본 for `person_id`: their detail changes and whole address history.

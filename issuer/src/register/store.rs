@@ -41,6 +41,37 @@ struct StoredPerson {
     household: Option<String>,
 }
 
+/// What a 등본 shows of a person, read from the stored entry without its address history and
+/// detail changes (a fraction of the decoding: a 등본 reads every member of a household).
+#[derive(Deserialize)]
+struct StoredBrief {
+    person: BriefEntry,
+    #[serde(default)]
+    household: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct BriefEntry {
+    id: String,
+    name: String,
+    #[serde(default)]
+    name_hanja: Option<String>,
+    rrn: String,
+    /// Only whether it is there.
+    #[serde(default)]
+    died_on: Option<serde::de::IgnoredAny>,
+}
+
+/// A person as a 등본 shows them.
+pub(crate) struct PersonBrief {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) name_hanja: Option<String>,
+    pub(crate) rrn: Rrn,
+    pub(crate) deceased: bool,
+    pub(crate) household: Option<String>,
+}
+
 /// The issuer's register of residents and family relations, stored in sled.
 #[derive(Clone)]
 pub struct Register {
@@ -352,6 +383,30 @@ impl Register {
         })
     }
 
+    /// [`Register::load_person`] reduced to what a 등본 shows.
+    pub(crate) fn load_brief(&self, person_id: &str) -> Result<PersonBrief, IssuerError> {
+        let bytes =
+            self.persons
+                .get(person_id.as_bytes())?
+                .ok_or_else(|| IssuerError::PersonNotFound {
+                    person_id: shown_id(person_id),
+                })?;
+        let stored: StoredBrief =
+            serde_json::from_slice(&bytes).map_err(|e| corrupt("person", &e))?;
+        let rrn = Rrn::parse(&stored.person.rrn).map_err(|_| IssuerError::Corrupt {
+            what: "person",
+            reason: format!("the stored RRN of {} is invalid", stored.person.id),
+        })?;
+        Ok(PersonBrief {
+            id: stored.person.id,
+            name: stored.person.name,
+            name_hanja: stored.person.name_hanja,
+            rrn,
+            deceased: stored.person.died_on.is_some(),
+            household: stored.household,
+        })
+    }
+
     /// The household with this register id, if any.
     pub fn household(&self, household_id: &str) -> Result<Option<HouseholdEntry>, IssuerError> {
         match self.households.get(household_id.as_bytes())? {
@@ -401,12 +456,27 @@ impl Register {
 
     /// Every person id, in key order.
     pub fn person_ids(&self) -> Result<Vec<String>, IssuerError> {
-        let mut ids = Vec::with_capacity(self.persons.len());
+        // Not `with_capacity(len())`: sled counts a tree by iterating it.
+        let mut ids = Vec::new();
         for key in self.persons.iter().keys() {
             let key = key?;
             ids.push(String::from_utf8_lossy(&key).into_owned());
         }
         Ok(ids)
+    }
+
+    /// The head of every household, in household-id order: whom a 등본 is issued to when a
+    /// whole district is re-issued (cheaper than [`Register::export`], which reads every person
+    /// and relation too).
+    pub fn household_heads(&self) -> Result<Vec<String>, IssuerError> {
+        // Not `with_capacity(len())`: sled counts a tree by iterating it.
+        let mut heads = Vec::new();
+        for value in self.households.iter().values() {
+            let household: HouseholdEntry =
+                serde_json::from_slice(&value?).map_err(|e| corrupt("household", &e))?;
+            heads.push(household.head);
+        }
+        Ok(heads)
     }
 
     /// Number of persons.
