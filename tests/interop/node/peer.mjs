@@ -2,7 +2,7 @@
 // Interop peer for Dojang built on the OpenWallet Foundation's TypeScript SD-JWT libraries
 // (@sd-jwt/core, @sd-jwt/sd-jwt-vc, @sd-jwt/crypto-nodejs), with EdDSA from node's own crypto.
 //
-// Two subcommands; inputs are files, results are printed on stdout, errors go to stderr with a
+// Three subcommands; inputs are files, results are printed on stdout, errors go to stderr with a
 // non-zero exit status (1: rejected or failed, 2: usage error):
 //
 //   issue  --issuer-key JWK_FILE --holder-key JWK_FILE --iss DID --kid KID --vct VCT
@@ -24,6 +24,17 @@
 //       cnf.jwk (typ kb+jwt, aud, nonce, iat, sd_hash); prints the processed claims as one JSON
 //       object.
 //
+//   bench  --issuer-jwk PUBLIC_JWK_FILE --aud AUD --nonce NONCE [--now T] [--iterations K]
+//          [--expect-claims CLAIMS_JSON] PRESENTATION_FILE
+//       Verifies the presentation K times (default 1000) in this process, exactly as `verify` does
+//       with the verifier's clock at T (seconds since the epoch; default: now), after warming up,
+//       and prints one JSON object {iterations, total_seconds, per_verification_us, claims} (the
+//       claims of the first verification). Every verification must succeed. With --expect-claims,
+//       the first verification's claims less `cnf` and `status` must equal that file's object
+//       (`dojang bench --export` writes it) or the bench fails. One difference from `verify`: a
+//       `status` reference is accepted without being checked (`verify` refuses one rather than
+//       fetch the list), so the peer does a little less work than a verifier that checks it.
+//
 // The libraries do the SD-JWT work (packing, disclosure selection, signature and nonce checks,
 // sd_hash). This script adds only what they leave to their caller in 0.19.0: the header typ and alg
 // checks, the KB-JWT aud and iat checks, RFC 9901's rule that a disclosure no digest references
@@ -32,7 +43,7 @@
 
 import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
 
 import { digest, generateSalt } from '@sd-jwt/crypto-nodejs';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
@@ -46,6 +57,11 @@ const REGISTERED_CLAIMS = ['iss', 'iat', 'nbf', 'exp', 'vct', 'cnf', 'status', '
 const LEEWAY_SECONDS = 300;
 // How old a KB-JWT may be when it is checked, in seconds.
 const KB_MAX_AGE_SECONDS = 600;
+// Claims only the peers show: the holder's key and the status reference. `dojang bench --export`
+// leaves them out of the claims it writes.
+const PEER_ONLY_CLAIMS = ['cnf', 'status'];
+// Unmeasured runs before the measured ones (JIT, caches), at least this many.
+const WARM_UP_RUNS = 50;
 
 class PeerError extends Error {
   name = 'PeerError';
@@ -104,6 +120,11 @@ function kbVerifier(data, signature, payload) {
 
 async function noStatusFetch(uri) {
   throw new PeerError(`status list ${uri}: this offline peer does not fetch status lists`);
+}
+
+// For `bench` only: the library's verification without its status step.
+class StatusUncheckedVcInstance extends SDJwtVcInstance {
+  async verifyStatus() {}
 }
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -257,9 +278,31 @@ function checkEveryDisclosureReferenced(issuerPayload, disclosures) {
   if (unused.length > 0) throw new PeerError(`${unused.length} disclosure(s) referenced by no digest`);
 }
 
+// The library's verifier for presentations signed with `issuerJwk`; `checkStatus: false` accepts a
+// status reference without checking it.
+function verifierFor(issuerJwk, { checkStatus }) {
+  const issuerKey = createPublicKey({ key: publicPart(issuerJwk), format: 'jwk' });
+  const Instance = checkStatus ? SDJwtVcInstance : StatusUncheckedVcInstance;
+  return new Instance({
+    hasher: digest,
+    hashAlg: 'sha-256',
+    verifier: (data, signature) =>
+      verify(null, Buffer.from(data, 'utf8'), issuerKey, Buffer.from(signature, 'base64url')),
+    kbVerifier,
+    statusListFetcher: noStatusFetch,
+  });
+}
+
 async function cmdVerify(values, presentationFile) {
   const issuerJwk = loadEd25519Jwk(values['issuer-jwk'], { isPrivate: false });
   const presentation = readText(presentationFile).trim();
+  const now = Math.floor(Date.now() / 1000);
+  return verifyPresentation(verifierFor(issuerJwk, { checkStatus: true }), presentation, values, now);
+}
+
+// Full verification of a compact presentation with a KB-JWT at time `now` (seconds); returns the
+// processed claims.
+async function verifyPresentation(sdjwt, presentation, { aud, nonce }, now) {
   const parts = presentation.split('~');
   if (parts.length < 2) throw new PeerError('not a compact SD-JWT presentation');
   const [issuerJwt, ...rest] = parts;
@@ -270,18 +313,12 @@ async function cmdVerify(values, presentationFile) {
   if (header.typ !== SD_JWT_VC_TYP) throw new PeerError(`header typ is ${JSON.stringify(header.typ)}, expected ${SD_JWT_VC_TYP}`);
   if (header.alg !== ALG) throw new PeerError(`header alg is ${JSON.stringify(header.alg)}, expected ${ALG}`);
 
-  const sdjwt = new SDJwtVcInstance({
-    hasher: digest,
-    hashAlg: 'sha-256',
-    verifier: (data, signature) => verifyWith(issuerJwk, data, signature),
-    kbVerifier,
-    statusListFetcher: noStatusFetch,
-  });
   // Checks the issuer signature, iat/nbf/exp, the disclosures, the KB-JWT (typ, signature with
   // cnf.jwk, nonce) and sd_hash.
   const result = await sdjwt.verify(presentation, {
-    keyBindingNonce: values.nonce,
+    keyBindingNonce: nonce,
     skewSeconds: LEEWAY_SECONDS,
+    currentDate: now,
     requiredClaimKeys: ['iss', 'iat', 'exp', 'vct'],
   });
 
@@ -299,8 +336,7 @@ async function cmdVerify(values, presentationFile) {
   if (kb.header.typ !== KB_JWT_TYP || kb.header.alg !== ALG) {
     throw new PeerError('KB-JWT header must have typ kb+jwt and alg EdDSA');
   }
-  if (kb.payload.aud !== values.aud) throw new PeerError(`KB-JWT aud ${JSON.stringify(kb.payload.aud)} is not ours`);
-  const now = Math.floor(Date.now() / 1000);
+  if (kb.payload.aud !== aud) throw new PeerError(`KB-JWT aud ${JSON.stringify(kb.payload.aud)} is not ours`);
   const iat = kb.payload.iat;
   if (!Number.isInteger(iat) || iat < now - KB_MAX_AGE_SECONDS || iat > now + LEEWAY_SECONDS) {
     throw new PeerError(`KB-JWT iat ${iat} is not recent`);
@@ -309,6 +345,42 @@ async function cmdVerify(values, presentationFile) {
   const claims = { ...result.payload };
   delete claims._sd_alg;
   return claims;
+}
+
+// A whole number from an option, or `fallback` when it is absent.
+function integerOption(values, name, fallback) {
+  if (values[name] === undefined) return fallback;
+  if (!/^-?[0-9]+$/.test(values[name])) throw new PeerError(`--${name} must be an integer`);
+  return Number(values[name]);
+}
+
+async function cmdBench(values, presentationFile) {
+  const iterations = integerOption(values, 'iterations', 1000);
+  if (iterations < 1) throw new PeerError('--iterations must be at least 1');
+  const now = integerOption(values, 'now', Math.floor(Date.now() / 1000));
+  const issuerJwk = loadEd25519Jwk(values['issuer-jwk'], { isPrivate: false });
+  const presentation = readText(presentationFile).trim();
+  const sdjwt = verifierFor(issuerJwk, { checkStatus: false });
+  const once = () => verifyPresentation(sdjwt, presentation, values, now);
+
+  const claims = await once();
+  if (values['expect-claims'] !== undefined) {
+    const expected = readJson(values['expect-claims']);
+    const seen = Object.fromEntries(Object.entries(claims).filter(([k]) => !PEER_ONLY_CLAIMS.includes(k)));
+    if (!isDeepStrictEqual(seen, expected)) {
+      throw new PeerError(`the claims differ from ${values['expect-claims']}: ${JSON.stringify(seen)}`);
+    }
+  }
+  for (let i = 0; i < Math.max(WARM_UP_RUNS, Math.floor(iterations / 10)); i++) await once();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) await once();
+  const totalSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return {
+    iterations,
+    total_seconds: totalSeconds,
+    per_verification_us: (totalSeconds * 1e6) / iterations,
+    claims,
+  };
 }
 
 async function main(argv) {
@@ -331,13 +403,22 @@ async function main(argv) {
       aud: { type: 'string' },
       nonce: { type: 'string' },
     },
+    bench: {
+      'issuer-jwk': { type: 'string' },
+      aud: { type: 'string' },
+      nonce: { type: 'string' },
+      now: { type: 'string' },
+      iterations: { type: 'string' },
+      'expect-claims': { type: 'string' },
+    },
   };
   const required = {
     issue: ['issuer-key', 'holder-key', 'iss', 'kid', 'vct', 'claims', 'disclose', 'aud', 'nonce'],
     verify: ['issuer-jwk', 'aud', 'nonce'],
+    bench: ['issuer-jwk', 'aud', 'nonce'],
   };
   const usage = (message) => {
-    process.stderr.write(`peer.mjs: ${message}\nusage: peer.mjs issue|verify [options] (see the header of peer.mjs)\n`);
+    process.stderr.write(`peer.mjs: ${message}\nusage: peer.mjs issue|verify|bench [options] (see the header of peer.mjs)\n`);
     return 2;
   };
   if (!Object.hasOwn(specs, command ?? '')) return usage(`unknown command ${JSON.stringify(command ?? '')}`);
@@ -351,12 +432,14 @@ async function main(argv) {
   const { values, positionals } = parsed;
   const missing = required[command].filter((k) => values[k] === undefined);
   if (missing.length > 0) return usage(`missing --${missing.join(', --')}`);
-  const wantPositionals = command === 'verify' ? 1 : 0;
+  const wantPositionals = command === 'issue' ? 0 : 1;
   if (positionals.length !== wantPositionals) return usage(`${command} takes ${wantPositionals} positional argument(s)`);
 
   try {
     if (command === 'issue') {
       process.stdout.write(`${await cmdIssue(values)}\n`);
+    } else if (command === 'bench') {
+      process.stdout.write(`${JSON.stringify(await cmdBench(values, positionals[0]))}\n`);
     } else {
       process.stdout.write(`${JSON.stringify(await cmdVerify(values, positionals[0]))}\n`);
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Interop peer for Dojang built on the SD-JWT reference implementation (`sd-jwt`, with jwcrypto).
 
-Two subcommands; inputs are files, results are printed on stdout, errors go to stderr with a
+Three subcommands; inputs are files, results are printed on stdout, errors go to stderr with a
 non-zero exit status (1: rejected or failed, 2: usage error):
 
   issue  --issuer-key JWK_FILE --holder-key JWK_FILE --iss DID --kid KID --vct VCT
@@ -20,6 +20,17 @@ non-zero exit status (1: rejected or failed, 2: usage error):
       Verifies the issuer signature with the given key (EdDSA only, header typ dc+sd-jwt), exp/iat/nbf,
       every disclosure (each must be referenced exactly once), and the KB-JWT with cnf.jwk (typ
       kb+jwt, aud, nonce, iat, sd_hash); prints the processed claims as one JSON object.
+
+  bench  --issuer-jwk PUBLIC_JWK_FILE --aud AUD --nonce NONCE [--now T] [--iterations K]
+         [--expect-claims CLAIMS_JSON] PRESENTATION_FILE
+      Verifies the presentation K times (default 1000) in this process, exactly as `verify` does
+      with the verifier's clock at T (seconds since the epoch; default: now), after warming up,
+      and prints one JSON object {iterations, total_seconds, per_verification_us, claims} (the
+      claims of the first verification). Every verification must succeed. With --expect-claims,
+      the first verification's claims less `cnf` and `status` must equal that file's object
+      (`dojang bench --export` writes it) or the bench fails. One difference from `verify`: a
+      `status` reference is accepted without being checked (the library has no status lists;
+      `verify` refuses one), so the peer does a little less work than a verifier that checks it.
 
 The library does the SD-JWT work (packing, disclosure selection, signature checks, sd_hash). This
 script adds only what sd-jwt 0.10.4 leaves to its caller: EdDSA as the KB-JWT algorithm (its
@@ -258,6 +269,13 @@ def check_every_disclosure_referenced(issuer_payload: dict, disclosures: list) -
 def cmd_verify(args) -> dict:
     issuer_jwk = load_ed25519_jwk(args.issuer_jwk, private=False)
     presentation = read_text(args.presentation).strip()
+    return verify_presentation(presentation, issuer_jwk, args.aud, args.nonce, int(time.time()))
+
+
+def verify_presentation(presentation: str, issuer_jwk: JWK, aud: str, nonce: str, now: int,
+                        check_status: bool = True) -> dict:
+    """Full verification of a compact presentation with a KB-JWT at time `now`; returns the
+    processed claims. `check_status=False` accepts a status reference without checking it."""
     parts = presentation.split("~")
     if len(parts) < 2:
         raise PeerError("not a compact SD-JWT presentation")
@@ -274,8 +292,8 @@ def cmd_verify(args) -> dict:
     verifier = EdDSAVerifier(
         presentation,
         lambda _iss, _header: issuer_jwk,
-        expected_aud=args.aud,
-        expected_nonce=args.nonce,
+        expected_aud=aud,
+        expected_nonce=nonce,
     )
     claims = verifier.get_verified_payload()
 
@@ -283,7 +301,6 @@ def cmd_verify(args) -> dict:
     issuer_payload = decode_jwt_part(issuer_jwt, 1)
     check_every_disclosure_referenced(issuer_payload, disclosures)
 
-    now = int(time.time())
     for name in ("iss", "vct"):
         if not isinstance(issuer_payload.get(name), str):
             raise PeerError(f"payload has no string {name}")
@@ -296,7 +313,7 @@ def cmd_verify(args) -> dict:
         raise PeerError("the credential is issued in the future")
     if isinstance(issuer_payload.get("nbf"), int) and issuer_payload["nbf"] - LEEWAY_SECONDS > now:
         raise PeerError("the credential is not yet valid")
-    if "status" in issuer_payload:
+    if check_status and "status" in issuer_payload:
         raise PeerError("status references are not supported by this offline peer")
 
     kb_header = decode_jwt_part(kb_jwt, 0)
@@ -309,6 +326,45 @@ def cmd_verify(args) -> dict:
 
     claims.pop("_sd_alg", None)
     return claims
+
+
+# Claims only the peers show: the holder's key and the status reference. `dojang bench --export`
+# leaves them out of the claims it writes.
+PEER_ONLY_CLAIMS = ("cnf", "status")
+# Unmeasured runs before the measured ones (imports, caches), at least this many.
+WARM_UP_RUNS = 50
+
+
+def cmd_bench(args) -> dict:
+    if args.iterations < 1:
+        raise PeerError("--iterations must be at least 1")
+    issuer_jwk = load_ed25519_jwk(args.issuer_jwk, private=False)
+    presentation = read_text(args.presentation).strip()
+    now = args.now if args.now is not None else int(time.time())
+
+    def once() -> dict:
+        return verify_presentation(presentation, issuer_jwk, args.aud, args.nonce, now,
+                                   check_status=False)
+
+    claims = once()
+    if args.expect_claims is not None:
+        expected = read_json(args.expect_claims)
+        seen = {k: v for k, v in claims.items() if k not in PEER_ONLY_CLAIMS}
+        if seen != expected:
+            raise PeerError(f"the claims differ from {args.expect_claims}: "
+                            f"{json.dumps(seen, ensure_ascii=False, sort_keys=True)}")
+    for _ in range(max(WARM_UP_RUNS, args.iterations // 10)):
+        once()
+    start = time.perf_counter()
+    for _ in range(args.iterations):
+        once()
+    total = time.perf_counter() - start
+    return {
+        "iterations": args.iterations,
+        "total_seconds": total,
+        "per_verification_us": total * 1e6 / args.iterations,
+        "claims": claims,
+    }
 
 
 def main(argv=None) -> int:
@@ -333,11 +389,22 @@ def main(argv=None) -> int:
     verify.add_argument("--nonce", required=True)
     verify.add_argument("presentation", help="file holding the compact presentation")
 
+    bench = sub.add_parser("bench", help="verify a presentation K times in-process and time it")
+    bench.add_argument("--issuer-jwk", required=True, help="issuer public JWK file")
+    bench.add_argument("--aud", required=True)
+    bench.add_argument("--nonce", required=True)
+    bench.add_argument("--now", type=int, help="the verifier's clock, seconds since the epoch")
+    bench.add_argument("--iterations", type=int, default=1000)
+    bench.add_argument("--expect-claims", help="JSON file with the claims the first verification must yield")
+    bench.add_argument("presentation", help="file holding the compact presentation")
+
     args = parser.parse_args(argv)
     sys.stdout.reconfigure(encoding="utf-8")
     try:
         if args.command == "issue":
             print(cmd_issue(args))
+        elif args.command == "bench":
+            print(json.dumps(cmd_bench(args), ensure_ascii=False))
         else:
             print(json.dumps(cmd_verify(args), ensure_ascii=False))
     except Exception as e:  # noqa: BLE001 - every failure is reported the same way
