@@ -42,7 +42,8 @@ use crate::error::{write_file, CliError};
 
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
-    /// Runs of each operation; by default as many as fit in about two seconds each.
+    /// Runs of each operation; by default as many as fit in about two seconds each. A batch
+    /// operation counts credentials: it runs this many divided by its batch size, at least once.
     #[arg(long)]
     iterations: Option<u64>,
     /// Print one JSON object instead of the table.
@@ -338,7 +339,7 @@ pub(crate) fn run(args: BenchArgs) -> Result<(), CliError> {
             name,
             "Issuer::issue_batch on every core, one flush (per credential)",
             size as u64,
-            n,
+            n.map(|k| (k / size as u64).max(1)),
             || {
                 issuer
                     .issue_batch(&requests, NOW)
@@ -364,7 +365,7 @@ pub(crate) fn run(args: BenchArgs) -> Result<(), CliError> {
         "durable_batch_256x2",
         "two threads of issue_batch(256) overlapping (per credential)",
         512,
-        n,
+        n.map(|k| (k / 512).max(1)),
         || {
             std::thread::scope(|scope| {
                 let other = scope.spawn(batch_ok);
