@@ -9,9 +9,9 @@
 //! - `vci.tokens`: SHA-256(access token) → JSON [`TokenRecord`].
 //! - `vci.nonces`: SHA-256(c_nonce) → expiry (i64 big-endian).
 //!
-//! Every change happens in a sled transaction (or an atomic remove), so two concurrent requests
-//! cannot both redeem one code, use one nonce or spend one token. The caller flushes before it
-//! answers 2xx.
+//! Every change happens in a sled transaction, an atomic compare-and-swap or an atomic remove,
+//! so two concurrent requests cannot both redeem one code, use one nonce or spend one token. The
+//! caller flushes before it answers 2xx.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
@@ -37,6 +37,10 @@ pub(crate) const TX_CODE_LENGTH: u32 = 6;
 pub(crate) const ACCESS_TOKEN_TTL: i64 = 600;
 /// How long a `c_nonce` is good for: 5 minutes, the same window as a proof's `iat`.
 pub(crate) const NONCE_TTL: i64 = 300;
+/// Attempts at moving a token's state before giving up: a swap fails only when the record
+/// changed since it was read, and a token changes state a few times in its life (taken into
+/// use, spent or given back, swept), so a second look nearly always settles it.
+const MAX_TOKEN_SWAPS: usize = 8;
 
 const OFFERS_TREE: &str = "vci.offers";
 const TOKENS_TREE: &str = "vci.tokens";
@@ -363,6 +367,11 @@ impl VciStore {
 
     /// Moves the token from `from` to `to` atomically; refused if it is not in `from` (or
     /// expired, when taking it into use).
+    ///
+    /// A compare-and-swap of the one record, not a sled transaction: sled writes its log buffer
+    /// out at every transaction's commit (a write and a sync of the file range), which per
+    /// request cost more than the rest of the credential endpoint together. The swap only
+    /// succeeds over the exact record read, so two requests cannot both move one token.
     pub(crate) fn move_token(
         &self,
         token: &str,
@@ -371,31 +380,25 @@ impl VciStore {
         now: i64,
     ) -> Result<TokenRecord, TokenError> {
         let key = sha256(&[token.as_bytes()]);
-        self.tokens
-            .transaction(|tokens| {
-                use ConflictableTransactionError::Abort;
-                let Some(bytes) = tokens.get(key)? else {
-                    return Err(Abort(TokenError::Invalid));
-                };
-                let mut record: TokenRecord =
-                    decode("access token", &bytes).map_err(|e| Abort(TokenError::Storage(e)))?;
-                if record.state != from || (from == TokenState::Unused && record.expires_at <= now)
-                {
-                    return Err(Abort(TokenError::Invalid));
-                }
-                record.state = to;
-                tokens.insert(
-                    &key,
-                    encode("access token", &record).map_err(|e| Abort(TokenError::Storage(e)))?,
-                )?;
-                Ok(record)
-            })
-            .map_err(|e| match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(source) => {
-                    TokenError::Storage(IssuerError::Storage { source })
-                }
-            })
+        for _ in 0..MAX_TOKEN_SWAPS {
+            let Some(bytes) = self.tokens.get(key).map_err(storage)? else {
+                return Err(TokenError::Invalid);
+            };
+            let mut record: TokenRecord = decode("access token", &bytes)?;
+            if record.state != from || (from == TokenState::Unused && record.expires_at <= now) {
+                return Err(TokenError::Invalid);
+            }
+            record.state = to;
+            let swapped = self
+                .tokens
+                .compare_and_swap(key, Some(bytes), Some(encode("access token", &record)?))
+                .map_err(storage)?;
+            if swapped.is_ok() {
+                return Ok(record);
+            }
+            // Changed in the meantime: read it again (it is most likely no longer in `from`).
+        }
+        Err(TokenError::Invalid)
     }
 
     /// A new nonce, recorded until it is used or expires.
@@ -451,5 +454,45 @@ impl VciStore {
             }
         }
         Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn of_many_racing_moves_of_one_token_exactly_one_succeeds() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let store = VciStore::open(&db).unwrap();
+        let offer = store.create_offer("P000001", "copy", 0).unwrap();
+        let code = code_for_offer(&offer.offer_id);
+        let (token, _) = store.redeem(&code, Some(&offer.tx_code), 1).unwrap();
+        let moved: Vec<bool> = std::thread::scope(|scope| {
+            let racers: Vec<_> = (0..8)
+                .map(|_| {
+                    scope.spawn(|| {
+                        store
+                            .move_token(&token, TokenState::Unused, TokenState::InUse, 2)
+                            .is_ok()
+                    })
+                })
+                .collect();
+            racers.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        assert_eq!(moved.iter().filter(|&&m| m).count(), 1, "{moved:?}");
+        // Then on: spent once, never taken again.
+        store
+            .move_token(&token, TokenState::InUse, TokenState::Used, 3)
+            .unwrap();
+        assert!(matches!(
+            store.move_token(&token, TokenState::Unused, TokenState::InUse, 4),
+            Err(TokenError::Invalid)
+        ));
+        assert!(matches!(
+            store.usable_token(&token, 4),
+            Err(TokenError::Invalid)
+        ));
     }
 }
