@@ -9,16 +9,10 @@ use dojang_vc::log::{sign_checkpoint, Checkpoint, LogLeaf};
 use dojang_vc::merkle::{Hash, Tree};
 use dojang_vc::present::present;
 use dojang_vc::sd_jwt_vc::{NON_DISCLOSABLE, TYP};
-use dojang_vc::status_list::{sign_token, StatusList, StatusReference};
-use dojang_vc::trust_list::{
-    sign_trust_list, verify_trust_list, AccreditationStatus, AccreditedIssuer, IssuerKey,
-    RelyingParty, TrustList,
-};
-use dojang_vc::{join, Algorithm, Budget, VcError, VerificationKey};
-use dojang_verifier::workload::{
-    self, Workload, AUD, NONCE, ROOT_DID, STATUS_IDX, STATUS_URI, VCT,
-};
-use dojang_verifier::{Challenge, Policy, StatusListCache, TrustListTrust};
+use dojang_vc::status_list::StatusReference;
+use dojang_vc::trust_list::{RelyingParty, TrustList};
+use dojang_vc::{join, VcError, VerificationKey};
+use dojang_verifier::workload::{self, Workload, AUD, NONCE, STATUS_IDX, STATUS_URI, VCT};
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Map, Value};
 
@@ -92,7 +86,6 @@ fn build_pipeline() -> Result<Pipeline, VcError> {
     let issuer = key(ISSUER_SEED);
     let holder = key(HOLDER_SEED);
     let (did, kid) = did_for_key(&issuer.public(), DidMethod::Key);
-    let budget = Budget::default();
     let (jwt, all) = issue_fixed(&issuer, &did, &kid, &holder.public())?;
     let issued = join(&jwt, all.iter().map(Disclosure::as_str));
     let paths: Vec<String> = workload::DISCLOSE.iter().map(|s| (*s).to_owned()).collect();
@@ -104,87 +97,27 @@ fn build_pipeline() -> Result<Pipeline, VcError> {
         .map(str::to_owned)
         .collect();
     let list = workload_trust_list(&did, &kid, &issuer.public());
-    let token = sign_trust_list(&list, &format!("{ROOT_DID}#root"), root.signing_key())?;
-    let trust = TrustListTrust::new(verify_trust_list(
-        &token,
-        &root.public(),
-        NOW,
-        None,
-        &budget,
-    )?);
-    let status_token = sign_token(
-        &did,
-        &kid,
-        STATUS_URI,
-        NOW - 600,
-        NOW + 86_400,
-        3600,
-        &StatusList::new(2, 1 << 17)?,
-        issuer.signing_key(),
-    )?;
-    let mut status = StatusListCache::new();
-    status.insert_token(
-        &status_token,
-        &VerificationKey::Ed25519(issuer.public()),
-        &[Algorithm::EdDSA],
-        NOW,
-        &budget,
-    )?;
     Ok(Pipeline {
-        workload: Workload {
-            presentation,
-            issuer,
-            holder,
-            did,
-            kid,
-            trust,
-            status,
-            policy: Policy {
-                require_key_binding: true,
-                ..Policy::default()
-            },
-            challenge: Challenge {
-                aud: AUD.into(),
-                nonce: NONCE.into(),
-            },
-        },
+        workload: Workload::assemble(&root, issuer, holder, &list, presentation)?,
         issuer_jwt: jwt,
         disclosures,
         all_disclosures: all.iter().map(|d| d.as_str().to_owned()).collect(),
     })
 }
 
-/// The workload's trust list: the issuer accredited for [`VCT`], one relying party.
+/// The workload's trust list (`workload::trust_list`) with one relying party.
 pub fn workload_trust_list(did: &str, kid: &str, issuer: &PublicJwk) -> TrustList {
-    TrustList {
-        iss: ROOT_DID.into(),
-        seq: 1,
-        iat: NOW - 3600,
-        exp: NOW + 30 * 86_400,
-        issuers: vec![AccreditedIssuer {
-            did: did.to_owned(),
-            name_ko: "서울특별시 종로구청".into(),
-            name_en: "Jongno-gu Office, Seoul".into(),
-            status: AccreditationStatus::Active,
-            vcts: vec![VCT.into()],
-            keys: vec![IssuerKey {
-                kid: kid.to_owned(),
-                jwk: issuer.to_json(),
-                not_before: NOW - 365 * 86_400,
-                not_after: None,
-            }],
-            status_list_base: None,
-        }],
-        relying_parties: vec![RelyingParty {
-            id: CLIENT_ID.into(),
-            name_ko: "은행".into(),
-            name_en: "Bank".into(),
-            keys: vec![key(RP_SEED).public().to_json()],
-            entitlements: [(VCT.to_owned(), vec!["name".to_owned()])]
-                .into_iter()
-                .collect(),
-        }],
-    }
+    let mut list = workload::trust_list(did, kid, issuer);
+    list.relying_parties = vec![RelyingParty {
+        id: CLIENT_ID.into(),
+        name_ko: "은행".into(),
+        name_en: "Bank".into(),
+        keys: vec![key(RP_SEED).public().to_json()],
+        entitlements: [(VCT.to_owned(), vec!["name".to_owned()])]
+            .into_iter()
+            .collect(),
+    }];
+    list
 }
 
 /// The workload's 등본, issued like `issue_household` but with fixed salts and decoys, so that

@@ -102,6 +102,32 @@ pub fn issue_household(
     .to_compact())
 }
 
+/// The workload's trust list, signed by the root of [`ROOT_DID`]: the issuer `did` accredited
+/// for [`VCT`] with its one key `kid`, no relying parties.
+pub fn trust_list(did: &str, kid: &str, issuer: &PublicJwk) -> TrustList {
+    TrustList {
+        iss: ROOT_DID.into(),
+        seq: 1,
+        iat: NOW - 3600,
+        exp: NOW + 30 * 86_400,
+        issuers: vec![AccreditedIssuer {
+            did: did.to_owned(),
+            name_ko: "서울특별시 종로구청".into(),
+            name_en: "Jongno-gu Office, Seoul".into(),
+            status: AccreditationStatus::Active,
+            vcts: vec![VCT.into()],
+            keys: vec![IssuerKey {
+                kid: kid.to_owned(),
+                jwk: issuer.to_json(),
+                not_before: NOW - 365 * 86_400,
+                not_after: None,
+            }],
+            status_list_base: None,
+        }],
+        relying_parties: Vec::new(),
+    }
+}
+
 /// Everything one verification of the workload needs, made once.
 pub struct Workload {
     /// The presentation: ten Disclosures and a KB-JWT.
@@ -131,32 +157,26 @@ impl Workload {
         let issuer = PrivateJwk::generate();
         let holder = PrivateJwk::generate();
         let (did, kid) = did_for_key(&issuer.public(), DidMethod::Key);
-        let budget = Budget::default();
         let issued = issue_household(&issuer, &did, &kid, &holder.public(), 0)?;
         let paths: Vec<String> = DISCLOSE.iter().map(|s| (*s).to_owned()).collect();
         let presentation = present(&issued, &paths, AUD, NONCE, NOW, holder.signing_key())?.text;
-        let list = TrustList {
-            iss: ROOT_DID.into(),
-            seq: 1,
-            iat: NOW - 3600,
-            exp: NOW + 30 * 86_400,
-            issuers: vec![AccreditedIssuer {
-                did: did.clone(),
-                name_ko: "서울특별시 종로구청".into(),
-                name_en: "Jongno-gu Office, Seoul".into(),
-                status: AccreditationStatus::Active,
-                vcts: vec![VCT.into()],
-                keys: vec![IssuerKey {
-                    kid: kid.clone(),
-                    jwk: issuer.public().to_json(),
-                    not_before: NOW - 365 * 86_400,
-                    not_after: None,
-                }],
-                status_list_base: None,
-            }],
-            relying_parties: Vec::new(),
-        };
-        let token = sign_trust_list(&list, &format!("{ROOT_DID}#root"), root.signing_key())?;
+        let list = trust_list(&did, &kid, &issuer.public());
+        Self::assemble(&root, issuer, holder, &list, presentation)
+    }
+
+    /// The verifier's side around `presentation`, made with the given keys: `list` signed by
+    /// `root` and verified, the issuer's (all-valid) status list, holder binding required, and
+    /// the challenge. The issuer's did:key identifies it.
+    pub fn assemble(
+        root: &PrivateJwk,
+        issuer: PrivateJwk,
+        holder: PrivateJwk,
+        list: &TrustList,
+        presentation: String,
+    ) -> Result<Self, VcError> {
+        let (did, kid) = did_for_key(&issuer.public(), DidMethod::Key);
+        let budget = Budget::default();
+        let token = sign_trust_list(list, &format!("{ROOT_DID}#root"), root.signing_key())?;
         let trust = TrustListTrust::new(verify_trust_list(
             &token,
             &root.public(),
