@@ -165,6 +165,15 @@ fn corrupt(what: &'static str, e: &serde_json::Error) -> IssuerError {
     }
 }
 
+/// The RRN stored for register person `id`, parsed; a stored RRN that does not parse is a
+/// corrupt register (import validates every one).
+fn stored_rrn(rrn: &str, id: &str) -> Result<Rrn, IssuerError> {
+    Rrn::parse(rrn).map_err(|_| IssuerError::Corrupt {
+        what: "person",
+        reason: format!("the stored RRN of {id} is invalid"),
+    })
+}
+
 fn encode<T: Serialize>(what: &'static str, value: &T) -> Result<Vec<u8>, IssuerError> {
     serde_json::to_vec(value).map_err(|e| corrupt(what, &e))
 }
@@ -364,18 +373,8 @@ impl Register {
     }
 
     pub(crate) fn load_person(&self, person_id: &str) -> Result<LoadedPerson, IssuerError> {
-        let bytes =
-            self.persons
-                .get(person_id.as_bytes())?
-                .ok_or_else(|| IssuerError::PersonNotFound {
-                    person_id: shown_id(person_id),
-                })?;
-        let stored: StoredPerson =
-            serde_json::from_slice(&bytes).map_err(|e| corrupt("person", &e))?;
-        let rrn = Rrn::parse(&stored.person.rrn).map_err(|_| IssuerError::Corrupt {
-            what: "person",
-            reason: format!("the stored RRN of {} is invalid", stored.person.id),
-        })?;
+        let stored: StoredPerson = self.stored_person(person_id)?;
+        let rrn = stored_rrn(&stored.person.rrn, &stored.person.id)?;
         Ok(LoadedPerson {
             entry: stored.person,
             rrn,
@@ -383,20 +382,24 @@ impl Register {
         })
     }
 
-    /// [`Register::load_person`] reduced to what a 등본 shows.
-    pub(crate) fn load_brief(&self, person_id: &str) -> Result<PersonBrief, IssuerError> {
+    /// The stored record of `person_id`, read as `T` (the whole person or the brief).
+    fn stored_person<T: serde::de::DeserializeOwned>(
+        &self,
+        person_id: &str,
+    ) -> Result<T, IssuerError> {
         let bytes =
             self.persons
                 .get(person_id.as_bytes())?
                 .ok_or_else(|| IssuerError::PersonNotFound {
                     person_id: shown_id(person_id),
                 })?;
-        let stored: StoredBrief =
-            serde_json::from_slice(&bytes).map_err(|e| corrupt("person", &e))?;
-        let rrn = Rrn::parse(&stored.person.rrn).map_err(|_| IssuerError::Corrupt {
-            what: "person",
-            reason: format!("the stored RRN of {} is invalid", stored.person.id),
-        })?;
+        serde_json::from_slice(&bytes).map_err(|e| corrupt("person", &e))
+    }
+
+    /// [`Register::load_person`] reduced to what a 등본 shows.
+    pub(crate) fn load_brief(&self, person_id: &str) -> Result<PersonBrief, IssuerError> {
+        let stored: StoredBrief = self.stored_person(person_id)?;
+        let rrn = stored_rrn(&stored.person.rrn, &stored.person.id)?;
         Ok(PersonBrief {
             id: stored.person.id,
             name: stored.person.name,
