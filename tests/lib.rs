@@ -266,6 +266,22 @@ pub fn run(command: &mut Command, timeout: Duration) -> Output {
     try_run(command, timeout).unwrap_or_else(|message| panic!("{message}"))
 }
 
+/// Runs a `dojang` command (see [`dojang`]) within [`COMMAND_TIMEOUT`] and fails the test if it
+/// panicked (exit status 101): a refusal is an answer, a panic never is.
+pub fn run_dojang(command: &mut Command) -> Output {
+    let out = run(command, COMMAND_TIMEOUT);
+    assert_ne!(out.code, Some(101), "dojang panicked: {}", out.stderr);
+    out
+}
+
+/// A path as the `&str` a command-line argument takes (test paths are UTF-8).
+///
+/// # Panics
+/// When the path is not UTF-8.
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().expect("a UTF-8 path")
+}
+
 fn try_run(command: &mut Command, timeout: Duration) -> Result<Output, String> {
     let description = describe(command);
     let mut child = command

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use dojang_tests::{dojang, run, Output, COMMAND_TIMEOUT};
+use dojang_tests::{dojang, path_str as s, run, run_dojang, Output, COMMAND_TIMEOUT};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -14,15 +14,11 @@ const AUD: &str = "https://bank.example/verifier";
 const NONCE: &str = "-nonce-cli-1";
 
 fn dojang_run(args: &[&str]) -> Output {
-    let mut cmd = dojang();
-    cmd.args(args).env("DOJANG_WALLET_PASSPHRASE", PASSPHRASE);
-    let out = run(&mut cmd, COMMAND_TIMEOUT);
-    assert_ne!(out.code, Some(101), "dojang panicked: {}", out.stderr);
-    out
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
+    run_dojang(
+        dojang()
+            .args(args)
+            .env("DOJANG_WALLET_PASSPHRASE", PASSPHRASE),
+    )
 }
 
 fn write_json(dir: &Path, name: &str, v: &Value) -> PathBuf {

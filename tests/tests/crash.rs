@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use dojang_did::{PrivateJwk, PublicJwk};
 use dojang_tests::http::{request, try_request, Response};
-use dojang_tests::{dojang, run, Output, COMMAND_TIMEOUT};
+use dojang_tests::{dojang, path_str as s, run_dojang, Output};
 use dojang_vc::log::{jwt_sha256, verify_checkpoint, Checkpoint, ConsistencyProof};
 use dojang_vc::log_inclusion::LogInclusion;
 use dojang_vc::oid4vci::{
@@ -65,16 +65,12 @@ impl Rng {
     }
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 fn d(args: &[&str]) -> Output {
-    let mut cmd = dojang();
-    cmd.args(args).env("DOJANG_WALLET_PASSPHRASE", PASSPHRASE);
-    let out = run(&mut cmd, COMMAND_TIMEOUT);
-    assert_ne!(out.code, Some(101), "dojang panicked: {}", out.stderr);
-    out
+    run_dojang(
+        dojang()
+            .args(args)
+            .env("DOJANG_WALLET_PASSPHRASE", PASSPHRASE),
+    )
 }
 
 fn now() -> i64 {

@@ -9,22 +9,18 @@
 use std::path::{Path, PathBuf};
 
 use dojang_tests::http::{request, Service};
-use dojang_tests::{dojang, run, Output, COMMAND_TIMEOUT};
+use dojang_tests::{dojang, path_str as s, run_dojang, Output};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
 const PASSPHRASE: &str = "load test 도장";
 
 fn d(args: &[&str]) -> Output {
-    let mut cmd = dojang();
-    cmd.args(args).env("DOJANG_WALLET_PASSPHRASE", PASSPHRASE);
-    let out = run(&mut cmd, COMMAND_TIMEOUT);
-    assert_ne!(out.code, Some(101), "dojang panicked: {}", out.stderr);
-    out
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
+    run_dojang(
+        dojang()
+            .args(args)
+            .env("DOJANG_WALLET_PASSPHRASE", PASSPHRASE),
+    )
 }
 
 fn token(path: &Path) -> String {

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use dojang_tests::{dojang, run, Output, COMMAND_TIMEOUT};
+use dojang_tests::{dojang, path_str as s, run_dojang, Output};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -16,16 +16,11 @@ const COPY: &str = "urn:dojang:kr:resident-registration-copy:1";
 const ABSTRACT: &str = "urn:dojang:kr:resident-registration-abstract:1";
 
 fn d(args: &[&str]) -> Output {
-    let mut cmd = dojang();
-    cmd.args(args)
-        .env("DOJANG_WALLET_PASSPHRASE", "provenance test 도장");
-    let out = run(&mut cmd, COMMAND_TIMEOUT);
-    assert_ne!(out.code, Some(101), "dojang panicked: {}", out.stderr);
-    out
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
+    run_dojang(
+        dojang()
+            .args(args)
+            .env("DOJANG_WALLET_PASSPHRASE", "provenance test 도장"),
+    )
 }
 
 struct World {

@@ -8,20 +8,12 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use dojang_did::PublicJwk;
-use dojang_tests::{dojang, run, Output, COMMAND_TIMEOUT};
+use dojang_tests::{dojang, path_str as s, run_dojang, Output};
 use dojang_vc::{Algorithm, Budget, SdJwt, VerificationKey};
 use serde_json::Value;
 
 fn d(args: &[&str]) -> Output {
-    let mut cmd = dojang();
-    cmd.args(args);
-    let out = run(&mut cmd, COMMAND_TIMEOUT);
-    assert_ne!(out.code, Some(101), "dojang panicked: {}", out.stderr);
-    out
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
+    run_dojang(dojang().args(args))
 }
 
 fn lines(path: &Path) -> Vec<Value> {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use dojang_did::PrivateJwk;
 use dojang_tests::http::{request, Service};
-use dojang_tests::{dojang, run, Output, COMMAND_TIMEOUT};
+use dojang_tests::{dojang, path_str as s, run_dojang, Output};
 use dojang_vc::oid4vci::{
     parse_offer_uri, sign_proof, CredentialOffer, CredentialRequest, OfferRef, TokenRequest,
 };
@@ -20,17 +20,12 @@ use tempfile::TempDir;
 const ADMIN_TOKEN: &str = "secrets-admin-token-0123456789";
 const RP_TOKEN: &str = "secrets-rp-token-0123456789";
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 fn d(args: &[&str]) -> Output {
-    let mut cmd = dojang();
-    cmd.args(args)
-        .env("DOJANG_WALLET_PASSPHRASE", "secrets test 도장");
-    let out = run(&mut cmd, COMMAND_TIMEOUT);
-    assert_ne!(out.code, Some(101), "dojang panicked: {}", out.stderr);
-    out
+    run_dojang(
+        dojang()
+            .args(args)
+            .env("DOJANG_WALLET_PASSPHRASE", "secrets test 도장"),
+    )
 }
 
 /// Every full RRN-shaped string (`YYMMDD-NNNNNNN`, seven digits after the dash) in `text`;

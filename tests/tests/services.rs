@@ -4,11 +4,11 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use dojang_did::PrivateJwk;
 use dojang_tests::http::{request, Service};
-use dojang_tests::{dojang, run, Output, COMMAND_TIMEOUT};
+use dojang_tests::{dojang, path_str as s, run, run_dojang, Output, COMMAND_TIMEOUT};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -19,16 +19,11 @@ const ADMIN_TOKEN: &str = "admin-token-for-tests-0123456789";
 const RP_TOKEN: &str = "rp-token-for-tests-0123456789";
 
 fn d(args: &[&str]) -> Output {
-    let mut cmd = dojang();
-    cmd.args(args)
-        .env("DOJANG_WALLET_PASSPHRASE", "services test 도장");
-    let out = run(&mut cmd, COMMAND_TIMEOUT);
-    assert_ne!(out.code, Some(101), "dojang panicked: {}", out.stderr);
-    out
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
+    run_dojang(
+        dojang()
+            .args(args)
+            .env("DOJANG_WALLET_PASSPHRASE", "services test 도장"),
+    )
 }
 
 struct World {

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use dojang_did::PublicJwk;
-use dojang_tests::{dojang, run, Output, COMMAND_TIMEOUT};
+use dojang_tests::{dojang, path_str as s, run_dojang, Output};
 use dojang_vc::trust_list::{verify_trust_list, VerifiedTrustList};
 use dojang_vc::{Budget, Jws, JwtPart, VcError};
 use serde_json::Value;
@@ -20,15 +20,7 @@ const COURT: &str = "did:web:court.example";
 const BANK: &str = "https://bank.example";
 
 fn dojang_run(args: &[&str]) -> Output {
-    let mut cmd = dojang();
-    cmd.args(args).env_remove("DOJANG_TRUST_DIR");
-    let out = run(&mut cmd, COMMAND_TIMEOUT);
-    assert_ne!(out.code, Some(101), "dojang panicked: {}", out.stderr);
-    out
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
+    run_dojang(dojang().args(args).env_remove("DOJANG_TRUST_DIR"))
 }
 
 fn unix_now() -> i64 {
