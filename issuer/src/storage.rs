@@ -10,12 +10,22 @@ use crate::IssuerError;
 /// reopens its database (or a command started right after another ends) can find it still held.
 const LOCK_WAIT: Duration = Duration::from_secs(2);
 
-/// Opens (or creates) the database at `path`, waiting up to two seconds for a lock that is
+/// sled's page cache, bytes. sled's default is 1 GiB, which a long issuance run fills: a 300 s
+/// soak of the credential endpoint grew the service to 590 MB of resident memory. The hot data
+/// (offers and tokens being redeemed, the status list in use, the log's right edge) is a small
+/// part of the database; what is not cached is read back from disk.
+pub(crate) const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Opens (or creates) the database at `path` with a page cache of [`CACHE_BYTES`], waiting up to two seconds for a lock that is
 /// being released. A database really in use by another process is still an error.
 pub fn open_db(path: &Path) -> Result<sled::Db, IssuerError> {
     let start = Instant::now();
     loop {
-        match sled::open(path) {
+        match sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+        {
             Ok(db) => return Ok(db),
             Err(sled::Error::Io(e)) if is_lock_held(&e) && start.elapsed() < LOCK_WAIT => {
                 std::thread::sleep(Duration::from_millis(20));

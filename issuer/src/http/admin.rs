@@ -74,7 +74,6 @@ pub(crate) async fn create_offer<S: IssuerSigner + 'static>(
         })?;
     let created = blocking(&state, move |st| {
         let now = st.now();
-        st.maybe_sweep(now)?;
         // The person must exist now; whether the certificate can be built is decided at
         // issuance, against the register as it is then.
         st.issuer.register().person(&request.person_id)?;

@@ -219,14 +219,54 @@ where
     F: Future<Output = ()> + Send + 'static,
 {
     let db = state.issuer.db().clone();
-    axum::serve(listener, router(state))
+    let sweeper = tokio::spawn(sweep_expired(Arc::clone(&state)));
+    let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+    sweeper.abort();
+    served?;
     tokio::task::spawn_blocking(move || db.flush())
         .await
         .map_err(std::io::Error::other)?
         .map(|_| ())
         .map_err(std::io::Error::other)
+}
+
+/// How often expired offers, access tokens and nonces are swept.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// Index entries one blocking step of the sweep visits: a few milliseconds of removals, so the
+/// sweep never holds a blocking thread for long, however large the backlog.
+const SWEEP_BATCH: usize = 1000;
+
+/// The sweep of expired offers, access tokens and nonces, beside the requests (never inside
+/// one): every [`SWEEP_EVERY`], batches of [`SWEEP_BATCH`] until nothing expired is left. Runs
+/// until aborted.
+async fn sweep_expired<S: IssuerSigner + 'static>(state: Arc<AppState<S>>) {
+    let mut tick = tokio::time::interval(SWEEP_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let mut removed = 0;
+        loop {
+            let swept = blocking(&state, |st| Ok(st.vci.sweep(st.now(), SWEEP_BATCH)?)).await;
+            match swept {
+                Ok(s) => {
+                    removed += s.removed;
+                    if !s.more {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "sweeping expired offers, tokens and nonces failed");
+                    break;
+                }
+            }
+        }
+        if removed > 0 {
+            tracing::debug!(removed, "swept expired offers, tokens and nonces");
+        }
+    }
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -1,12 +1,10 @@
 //! What every request shares: the issuer, the service's configuration and its single-use stores.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
-use super::error::HttpError;
 use super::store::VciStore;
 use crate::{GroupCommitter, Issuer, IssuerError, IssuerSigner};
 
@@ -94,11 +92,7 @@ pub struct AppState<S: IssuerSigner> {
     /// Concurrent credential requests share its batches: one transaction and one flush each.
     pub(crate) committer: GroupCommitter,
     clock: Clock,
-    last_sweep: AtomicI64,
 }
-
-/// Seconds between sweeps of expired offers, tokens and nonces.
-const SWEEP_EVERY: i64 = 60;
 
 impl<S: IssuerSigner + 'static> AppState<S> {
     /// The state for `issuer` served as `config` describes, on the system clock. Starts the
@@ -133,7 +127,6 @@ impl<S: IssuerSigner + 'static> AppState<S> {
             vci,
             committer,
             clock: system_clock(),
-            last_sweep: AtomicI64::new(i64::MIN),
         })
     }
 }
@@ -179,24 +172,5 @@ impl<S: IssuerSigner> AppState<S> {
             .iter()
             .fold(subtle::Choice::from(0), |ok, h| ok | h.ct_eq(&given))
             .into()
-    }
-
-    /// Removes expired offers, tokens and nonces, at most once a minute (called from write
-    /// paths, on a blocking thread).
-    pub(crate) fn maybe_sweep(&self, now: i64) -> Result<(), HttpError> {
-        let last = self.last_sweep.load(Ordering::Relaxed);
-        if now.saturating_sub(last) < SWEEP_EVERY
-            || self
-                .last_sweep
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_err()
-        {
-            return Ok(());
-        }
-        let removed = self.vci.sweep(now)?;
-        if removed > 0 {
-            tracing::debug!(removed, "swept expired offers, tokens and nonces");
-        }
-        Ok(())
     }
 }

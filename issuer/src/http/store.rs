@@ -1,13 +1,17 @@
 //! The service's own state in the issuer's sled database: credential offers, access tokens and
 //! nonces, each single use and short-lived.
 //!
-//! Three trees:
+//! Four trees:
 //! - `vci.offers`: SHA-256(pre-authorized code) → JSON [`OfferRecord`]. Only hashes are kept:
 //!   neither the code nor the transaction code can be read back from the database. The code
 //!   itself is derived from the offer id (see [`code_for_offer`]), so that `GET /offers/{id}` can
 //!   hand it out without the database holding it.
 //! - `vci.tokens`: SHA-256(access token) → JSON [`TokenRecord`].
 //! - `vci.nonces`: SHA-256(c_nonce) → expiry (i64 big-endian).
+//! - `vci.expiries`: expiry (u64 big-endian) ‖ kind (`o`, `t` or `n`) ‖ the record's key → empty:
+//!   the sweep walks it in time order and reads nothing that has not expired. An index entry is
+//!   written before its record, so a crash between the two leaves at most an entry pointing at
+//!   nothing, never a record the sweep cannot find.
 //!
 //! Every change happens in a sled transaction, an atomic compare-and-swap or an atomic remove,
 //! so two concurrent requests cannot both redeem one code, use one nonce or spend one token. The
@@ -45,6 +49,10 @@ const MAX_TOKEN_SWAPS: usize = 8;
 const OFFERS_TREE: &str = "vci.offers";
 const TOKENS_TREE: &str = "vci.tokens";
 const NONCES_TREE: &str = "vci.nonces";
+const EXPIRIES_TREE: &str = "vci.expiries";
+/// Set in the expiry index once the records stored before it existed are indexed.
+const EXPIRIES_INDEXED: &[u8] = b"indexed-v1";
+const EXPIRIES_META_TREE: &str = "vci.expiries.meta";
 
 /// Domain separation for deriving the pre-authorized code from the offer id.
 const CODE_DERIVATION: &[u8] = b"dojang/oid4vci/pre-authorized_code\0";
@@ -142,12 +150,73 @@ pub(crate) enum TokenError {
     Storage(IssuerError),
 }
 
-/// The three trees (a clone shares them).
+/// The four trees (a clone shares them).
 #[derive(Clone)]
 pub(crate) struct VciStore {
     offers: sled::Tree,
     tokens: sled::Tree,
     nonces: sled::Tree,
+    expiries: sled::Tree,
+}
+
+/// The kinds of short-lived record, as tagged in the expiry index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Offer,
+    Token,
+    Nonce,
+}
+
+impl Kind {
+    const ALL: [Kind; 3] = [Kind::Offer, Kind::Token, Kind::Nonce];
+
+    fn tag(self) -> u8 {
+        match self {
+            Kind::Offer => b'o',
+            Kind::Token => b't',
+            Kind::Nonce => b'n',
+        }
+    }
+
+    fn from_tag(tag: u8) -> Option<Self> {
+        Kind::ALL.into_iter().find(|k| k.tag() == tag)
+    }
+}
+
+/// The expiry index key: expiry ‖ kind ‖ record key. Expiries before the epoch sort first.
+fn expiry_key(expires_at: i64, kind: Kind, key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9 + key.len());
+    k.extend_from_slice(&u64::try_from(expires_at).unwrap_or(0).to_be_bytes());
+    k.push(kind.tag());
+    k.extend_from_slice(key);
+    k
+}
+
+/// A record's expiry: the JSON `expires_at` of an offer or token, the 8 bytes of a nonce.
+fn record_expiry(kind: Kind, bytes: &[u8]) -> Result<i64, IssuerError> {
+    #[derive(Deserialize)]
+    struct Expiry {
+        expires_at: i64,
+    }
+    match kind {
+        Kind::Offer => Ok(decode::<Expiry>("offer", bytes)?.expires_at),
+        Kind::Token => Ok(decode::<Expiry>("access token", bytes)?.expires_at),
+        Kind::Nonce => <[u8; 8]>::try_from(bytes)
+            .map(i64::from_be_bytes)
+            .map_err(|_| IssuerError::Corrupt {
+                what: "nonce",
+                reason: "the expiry is not 8 bytes".into(),
+            }),
+    }
+}
+
+/// What one call of [`VciStore::sweep`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Swept {
+    /// Expired offers, tokens and nonces removed.
+    pub(crate) removed: usize,
+    /// Whether expired entries remain (the call stopped at its limit).
+    pub(crate) more: bool,
 }
 
 fn random_b64(bytes: usize) -> String {
@@ -215,13 +284,47 @@ impl From<IssuerError> for TokenError {
 }
 
 impl VciStore {
-    /// Opens (or creates) the trees in `db`.
+    /// Opens (or creates) the trees in `db`. At the first open of a database written before
+    /// the expiry index existed, indexes its records (once, flushed before it is marked done).
     pub(crate) fn open(db: &sled::Db) -> Result<Self, IssuerError> {
-        Ok(Self {
+        let store = Self {
             offers: db.open_tree(OFFERS_TREE)?,
             tokens: db.open_tree(TOKENS_TREE)?,
             nonces: db.open_tree(NONCES_TREE)?,
-        })
+            expiries: db.open_tree(EXPIRIES_TREE)?,
+        };
+        let meta = db.open_tree(EXPIRIES_META_TREE)?;
+        if !meta.contains_key(EXPIRIES_INDEXED)? {
+            for kind in Kind::ALL {
+                for kv in store.tree(kind).iter() {
+                    let (key, bytes) = kv?;
+                    // An unreadable record is indexed as expired: the sweep removes it.
+                    let expires_at = record_expiry(kind, &bytes).unwrap_or(0);
+                    store
+                        .expiries
+                        .insert(expiry_key(expires_at, kind, &key), &[])?;
+                }
+            }
+            db.flush()?;
+            meta.insert(EXPIRIES_INDEXED, &[])?;
+            db.flush()?;
+        }
+        Ok(store)
+    }
+
+    fn tree(&self, kind: Kind) -> &sled::Tree {
+        match kind {
+            Kind::Offer => &self.offers,
+            Kind::Token => &self.tokens,
+            Kind::Nonce => &self.nonces,
+        }
+    }
+
+    /// Indexes a record by its expiry, before the record itself is written.
+    fn index(&self, expires_at: i64, kind: Kind, key: &[u8]) -> Result<(), IssuerError> {
+        self.expiries
+            .insert(expiry_key(expires_at, kind, key), &[])?;
+        Ok(())
     }
 
     /// Records a new offer of `configuration_id` for `person_id`; returns its secrets.
@@ -248,6 +351,7 @@ impl VciStore {
             state: OfferState::Open,
         };
         let key = sha256(&[code.as_bytes()]);
+        self.index(record.expires_at, Kind::Offer, &key)?;
         let inserted = self
             .offers
             .compare_and_swap(key, None as Option<&[u8]>, Some(encode("offer", &record)?))
@@ -295,6 +399,8 @@ impl VciStore {
         let key = sha256(&[code.as_bytes()]);
         let token = random_b64(32);
         let token_key = sha256(&[token.as_bytes()]);
+        // Indexed ahead: if the token is never written, the entry points at nothing.
+        self.index(now + ACCESS_TOKEN_TTL, Kind::Token, &token_key)?;
         let outcome = (&self.offers, &self.tokens)
             .transaction(|(offers, tokens)| {
                 use ConflictableTransactionError::Abort;
@@ -405,8 +511,9 @@ impl VciStore {
     pub(crate) fn new_nonce(&self, now: i64) -> Result<String, IssuerError> {
         let nonce = random_b64(16);
         let expires_at = now + NONCE_TTL;
-        self.nonces
-            .insert(sha256(&[nonce.as_bytes()]), &expires_at.to_be_bytes())?;
+        let key = sha256(&[nonce.as_bytes()]);
+        self.index(expires_at, Kind::Nonce, &key)?;
+        self.nonces.insert(key, &expires_at.to_be_bytes())?;
         Ok(nonce)
     }
 
@@ -425,35 +532,36 @@ impl VciStore {
         Ok(expires_at > now)
     }
 
-    /// Removes every expired offer, token and nonce. Not flushed: losing a removal in a crash
-    /// only leaves an expired entry for the next sweep.
-    pub(crate) fn sweep(&self, now: i64) -> Result<usize, IssuerError> {
-        let mut removed = 0;
-        for (tree, what) in [(&self.offers, "offer"), (&self.tokens, "access token")] {
-            for kv in tree.iter() {
-                let (key, bytes) = kv?;
-                #[derive(Deserialize)]
-                struct Expiry {
-                    expires_at: i64,
-                }
-                let expiry: Expiry = decode(what, &bytes)?;
-                if expiry.expires_at <= now {
-                    tree.remove(key)?;
-                    removed += 1;
+    /// Removes the expired offers, tokens and nonces of up to `limit` index entries, oldest
+    /// first, walking the expiry index (nothing unexpired is read). Not flushed: losing a removal in a crash only
+    /// leaves an expired entry, refused when used (every use checks the expiry) and removed by
+    /// the next sweep.
+    pub(crate) fn sweep(&self, now: i64, limit: usize) -> Result<Swept, IssuerError> {
+        let end = u64::try_from(now.saturating_add(1))
+            .unwrap_or(0)
+            .to_be_bytes();
+        let mut swept = Swept::default();
+        for (visited, entry) in self.expiries.range(..end.as_slice()).enumerate() {
+            if visited >= limit {
+                swept.more = true;
+                break;
+            }
+            let (index_key, _) = entry?;
+            let kind = index_key.get(8).copied().and_then(Kind::from_tag);
+            if let Some(kind) = kind {
+                let key = &index_key[9..];
+                let tree = self.tree(kind);
+                // The record may be gone (a nonce used, a token never written).
+                if let Some(bytes) = tree.get(key)? {
+                    if record_expiry(kind, &bytes).map_or(true, |e| e <= now) {
+                        tree.remove(key)?;
+                        swept.removed += 1;
+                    }
                 }
             }
+            self.expiries.remove(&index_key)?;
         }
-        for kv in self.nonces.iter() {
-            let (key, bytes) = kv?;
-            let expired = <[u8; 8]>::try_from(bytes.as_ref())
-                .map(|b| i64::from_be_bytes(b) <= now)
-                .unwrap_or(true);
-            if expired {
-                self.nonces.remove(key)?;
-                removed += 1;
-            }
-        }
-        Ok(removed)
+        Ok(swept)
     }
 }
 
@@ -494,5 +602,75 @@ mod tests {
             store.usable_token(&token, 4),
             Err(TokenError::Invalid)
         ));
+    }
+
+    #[test]
+    fn the_sweep_removes_exactly_what_expired_in_bounded_steps() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let store = VciStore::open(&db).unwrap();
+        // Offers expire at 600, tokens (redeemed at 10) at 610, nonces at 300 and 1300.
+        let offers: Vec<_> = (0..5)
+            .map(|_| store.create_offer("P000001", "copy", 0).unwrap())
+            .collect();
+        let code = code_for_offer(&offers[0].offer_id);
+        let (token, _) = store.redeem(&code, Some(&offers[0].tx_code), 10).unwrap();
+        let early: Vec<_> = (0..3).map(|_| store.new_nonce(0).unwrap()).collect();
+        let late = store.new_nonce(1000).unwrap();
+        assert!(store.take_nonce(&early[0], 1).unwrap());
+        // Nothing has expired at 299: nothing is removed and nothing unexpired is visited.
+        assert_eq!(store.sweep(299, 100).unwrap(), Swept::default());
+        // At 300 the two unused early nonces go; the used one's index entry is dropped too.
+        assert_eq!(
+            store.sweep(300, 100).unwrap(),
+            Swept {
+                removed: 2,
+                more: false
+            }
+        );
+        assert_eq!(store.nonces.len(), 1);
+        // At 610 the offers and the token, two index entries a step.
+        let mut removed = 0;
+        let mut steps = 0;
+        loop {
+            let s = store.sweep(610, 2).unwrap();
+            removed += s.removed;
+            steps += 1;
+            if !s.more {
+                break;
+            }
+        }
+        assert_eq!(removed, 6);
+        assert!(steps >= 3, "{steps} steps");
+        assert!(store.offers.is_empty());
+        assert!(store.tokens.is_empty());
+        assert!(matches!(
+            store.usable_token(&token, 20),
+            Err(TokenError::Invalid)
+        ));
+        // The late nonce is still there, and usable, until 1300.
+        assert_eq!(store.expiries.len(), 1);
+        assert!(store.take_nonce(&late, 1299).unwrap());
+    }
+
+    #[test]
+    fn records_written_before_the_index_are_indexed_once_and_swept() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let store = VciStore::open(&db).unwrap();
+        store.create_offer("P000001", "copy", 0).unwrap();
+        store.new_nonce(0).unwrap();
+        // As an older database: records without index entries or marker.
+        store.expiries.clear().unwrap();
+        db.drop_tree(EXPIRIES_META_TREE).unwrap();
+        let reopened = VciStore::open(&db).unwrap();
+        assert_eq!(reopened.expiries.len(), 2);
+        assert_eq!(reopened.sweep(700, 100).unwrap().removed, 2);
+        assert!(reopened.offers.is_empty() && reopened.nonces.is_empty());
+        // Marked: a later open does not index again.
+        reopened
+            .nonces
+            .insert(b"unindexed", &0i64.to_be_bytes())
+            .unwrap();
+        let again = VciStore::open(&db).unwrap();
+        assert!(again.expiries.is_empty());
     }
 }

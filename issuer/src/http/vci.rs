@@ -98,7 +98,6 @@ pub(crate) async fn token<S: IssuerSigner + 'static>(
     }
     let outcome = blocking(&state, move |st| {
         let now = st.now();
-        st.maybe_sweep(now)?;
         Ok(st.vci.redeem(
             &request.pre_authorized_code,
             request.tx_code.as_deref(),
@@ -137,7 +136,6 @@ pub(crate) async fn nonce<S: IssuerSigner + 'static>(
 ) -> Result<Response, HttpError> {
     let c_nonce = blocking(&state, |st| {
         let now = st.now();
-        st.maybe_sweep(now)?;
         Ok(st.vci.new_nonce(now)?)
     })
     .await?;
