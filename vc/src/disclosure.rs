@@ -17,14 +17,38 @@ pub const SALT_BYTES: usize = 16;
 /// The digest of a Disclosure: `base64url(SHA-256(ASCII of the Disclosure as received))`.
 /// RFC 9901 §4.2.3: never re-encode before hashing.
 pub fn digest(encoded: &str) -> String {
-    B64.encode(Sha256::digest(encoded.as_bytes()))
+    DigestText::of(encoded).as_str().to_owned()
+}
+
+/// A SHA-256 digest as base64url text (43 characters), held inline: a Disclosure's digest is
+/// computed for every Disclosure received, and a heap string each time cost more than the hash.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct DigestText([u8; 43]);
+
+impl DigestText {
+    fn of(encoded: &str) -> Self {
+        let mut text = [0u8; 43];
+        // 32 bytes always encode to 43 characters without padding: this cannot fail.
+        let _ = B64.encode_slice(Sha256::digest(encoded.as_bytes()), &mut text);
+        Self(text)
+    }
+    fn as_str(&self) -> &str {
+        // base64url is ASCII.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for DigestText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
 }
 
 /// A decoded Disclosure, with the exact string it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Disclosure {
     encoded: String,
-    digest: String,
+    digest: DigestText,
     salt: String,
     name: Option<String>,
     value: Value,
@@ -33,11 +57,21 @@ pub struct Disclosure {
 impl Disclosure {
     /// Decodes a Disclosure received from outside.
     pub fn parse(encoded: &str, budget: &Budget) -> Result<Self, VcError> {
+        Self::parse_with(encoded, budget, &mut Vec::new())
+    }
+
+    /// [`Disclosure::parse`], decoding into `scratch` (so that an SD-JWT's Disclosures share
+    /// one buffer).
+    pub(crate) fn parse_with(
+        encoded: &str,
+        budget: &Budget,
+        scratch: &mut Vec<u8>,
+    ) -> Result<Self, VcError> {
         let malformed = |reason| VcError::DisclosureMalformed { reason };
-        let bytes = B64
-            .decode(encoded)
+        scratch.clear();
+        B64.decode_vec(encoded, scratch)
             .map_err(|_| malformed("not base64url without padding"))?;
-        let Value::Array(mut items) = json::parse(&bytes, budget.max_json_depth, "disclosure")?
+        let Value::Array(mut items) = json::parse(scratch, budget.max_json_depth, "disclosure")?
         else {
             return Err(malformed("not a JSON array"));
         };
@@ -59,7 +93,7 @@ impl Disclosure {
             return Err(malformed("the salt is not a string"));
         };
         Ok(Self {
-            digest: digest(encoded),
+            digest: DigestText::of(encoded),
             encoded: encoded.to_owned(),
             salt,
             name,
@@ -80,7 +114,7 @@ impl Disclosure {
         };
         let encoded = B64.encode(array.to_string());
         Self {
-            digest: digest(&encoded),
+            digest: DigestText::of(&encoded),
             encoded,
             salt,
             name: name.map(str::to_owned),
@@ -94,7 +128,7 @@ impl Disclosure {
     }
     /// Its SHA-256 digest.
     pub fn digest(&self) -> &str {
-        &self.digest
+        self.digest.as_str()
     }
     /// The salt.
     pub fn salt(&self) -> &str {

@@ -118,7 +118,8 @@ impl<'de> Visitor<'de> for Strict<'_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         self.nested::<A::Error>()?;
-        let mut out = Vec::new();
+        // Most arrays here are `_sd` lists of a few digests: one allocation for them, not three.
+        let mut out = Vec::with_capacity(8);
         while let Some(v) = seq.next_element_seed(self.nested::<A::Error>()?)? {
             out.push(v);
         }
@@ -126,7 +127,9 @@ impl<'de> Visitor<'de> for Strict<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         self.nested::<A::Error>()?;
-        let mut out = Map::new();
+        // Sized for a typical object (a JWT header, `cnf`, a household member): growing an
+        // index map from empty reallocates both its entries and its table several times.
+        let mut out = Map::with_capacity(8);
         while let Some(key) = map.next_key::<String>()? {
             // One lookup per member: the vacant entry is filled once the value is parsed.
             match out.entry(key) {

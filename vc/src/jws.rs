@@ -141,7 +141,8 @@ pub struct Jws {
     signing_input_len: usize,
     header: Map<String, Value>,
     payload: Map<String, Value>,
-    signature: Vec<u8>,
+    /// The signature if it is 64 bytes long (Ed25519 and ES256 alike); `None` verifies under no key.
+    signature: Option<[u8; 64]>,
     part: JwtPart,
 }
 
@@ -158,21 +159,31 @@ impl Jws {
         else {
             return Err(malformed("a compact JWS has exactly three segments"));
         };
-        let header_bytes = B64
-            .decode(h)
+        // Header and payload are decoded in turn into one buffer; the signature, 64 bytes for
+        // both algorithms, stays inline.
+        let mut decoded = Vec::with_capacity((h.len() + p.len()) / 4 * 3 + 6);
+        B64.decode_vec(h, &mut decoded)
             .map_err(|_| malformed("header is not base64url"))?;
-        let payload_bytes = B64
-            .decode(p)
+        let header_len = decoded.len();
+        B64.decode_vec(p, &mut decoded)
             .map_err(|_| malformed("payload is not base64url"))?;
-        let signature = B64
-            .decode(s)
-            .map_err(|_| malformed("signature is not base64url"))?;
-        if signature.is_empty() {
-            return Err(malformed("the signature is empty"));
-        }
-        let header = json::parse_object(&header_bytes, budget.max_json_depth, part.header_label())?;
+        let (header_json, payload_json) = decoded.split_at(header_len);
+        let mut signature = [0u8; 64];
+        let signature = match B64.decode_slice(s, &mut signature) {
+            Ok(0) => return Err(malformed("the signature is empty")),
+            Ok(64) => Some(signature),
+            // Another length verifies under no key; decoded only to tell it from bad base64.
+            Ok(_) => None,
+            Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
+                B64.decode(s)
+                    .map_err(|_| malformed("signature is not base64url"))?;
+                None
+            }
+            Err(_) => return Err(malformed("signature is not base64url")),
+        };
+        let header = json::parse_object(header_json, budget.max_json_depth, part.header_label())?;
         let payload =
-            json::parse_object(&payload_bytes, budget.max_json_depth, part.payload_label())?;
+            json::parse_object(payload_json, budget.max_json_depth, part.payload_label())?;
         Ok(Self {
             compact: compact.to_owned(),
             signing_input_len: h.len() + 1 + p.len(),
@@ -231,7 +242,10 @@ impl Jws {
             return Err(VcError::ForbiddenHeader { member });
         }
         let message = &self.compact.as_bytes()[..self.signing_input_len];
-        if key.verify_signature(message, &self.signature) {
+        if self
+            .signature
+            .is_some_and(|sig| key.verify_signature(message, &sig))
+        {
             Ok(&self.payload)
         } else {
             Err(match self.part {
@@ -329,6 +343,33 @@ mod tests {
             parsed.verify(&other, &[Algorithm::EdDSA]).unwrap_err(),
             VcError::KbSignatureInvalid
         );
+    }
+
+    #[test]
+    fn signatures_of_other_lengths_fail_and_bad_base64_is_malformed() {
+        let k = key();
+        let jws = sign_eddsa(&Map::new(), &Map::new(), k.signing_key()).unwrap();
+        let (input, _) = jws.rsplit_once('.').unwrap();
+        let vk = VerificationKey::Ed25519(k.public());
+        for len in [1, 63, 65, 200] {
+            let forged = format!("{input}.{}", B64.encode(vec![7u8; len]));
+            let parsed = Jws::parse(&forged, &Budget::default(), JwtPart::Issuer).unwrap();
+            assert_eq!(
+                parsed.verify(&vk, &[Algorithm::EdDSA]).unwrap_err(),
+                VcError::SignatureInvalid,
+                "{len}"
+            );
+        }
+        for bad in ["a", "!!!!", &format!("{}=", B64.encode([1u8; 64]))] {
+            let forged = format!("{input}.{bad}");
+            assert_eq!(
+                Jws::parse(&forged, &Budget::default(), JwtPart::Issuer)
+                    .unwrap_err()
+                    .code(),
+                "malformed_jwt",
+                "{bad}"
+            );
+        }
     }
 
     #[test]

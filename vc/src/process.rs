@@ -4,8 +4,6 @@
 //! element `{"...": digest}` is matched against the Disclosures; the result is the payload with
 //! the disclosed claims put back in place and everything else of SD-JWT removed.
 
-use std::collections::{HashMap, HashSet};
-
 use serde_json::{Map, Value};
 
 use crate::disclosure::{Disclosure, SD_ALG};
@@ -25,14 +23,21 @@ pub type ClaimPath = Vec<PathSegment>;
 
 /// Formats a claim path with `.` between segments.
 pub fn path_to_string(path: &[PathSegment]) -> String {
-    let parts: Vec<String> = path
-        .iter()
-        .map(|s| match s {
-            PathSegment::Key(k) => k.clone(),
-            PathSegment::Index(i) => i.to_string(),
-        })
-        .collect();
-    parts.join(".")
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(32);
+    for (i, s) in path.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        match s {
+            PathSegment::Key(k) => out.push_str(k),
+            // Writing to a String cannot fail.
+            PathSegment::Index(n) => {
+                let _ = write!(out, "{n}");
+            }
+        }
+    }
+    out
 }
 
 /// Where one Disclosure landed in the processed claims.
@@ -61,6 +66,18 @@ pub fn process(
     disclosures: &[Disclosure],
     budget: &Budget,
 ) -> Result<Processed, VcError> {
+    process_omitting(payload, disclosures, budget, &[])
+}
+
+/// [`process`], leaving the payload's plain top-level claims named in `omit` out of the result
+/// (a verifier that reads `cnf` or `status` from the payload itself need not copy them). They
+/// still count as present: a Disclosure of the same name is a collision, as with [`process`].
+pub fn process_omitting(
+    payload: &Map<String, Value>,
+    disclosures: &[Disclosure],
+    budget: &Budget,
+    omit: &[&str],
+) -> Result<Processed, VcError> {
     // Step 3.1: the hash algorithm, from the top level only.
     if let Some(alg) = payload.get("_sd_alg") {
         if alg.as_str() != Some(SD_ALG) {
@@ -69,20 +86,30 @@ pub fn process(
             });
         }
     }
-    let by_digest: HashMap<&str, usize> = disclosures
+    // Looked up by binary search: no hashing of strings the holder chose, and at most
+    // `max_disclosures` entries (checked when the SD-JWT was parsed).
+    let mut by_digest: Vec<(&str, usize)> = disclosures
         .iter()
         .enumerate()
         .map(|(i, d)| (d.digest(), i))
         .collect();
+    by_digest.sort_unstable();
     let mut walk = Walk {
         disclosures,
         by_digest,
         used: vec![false; disclosures.len()],
-        seen: HashSet::with_capacity(64),
+        unmatched: Vec::with_capacity(64),
         nodes: Vec::with_capacity(disclosures.len()),
         budget,
+        omit,
     };
-    let claims = walk.object(payload, &mut Vec::with_capacity(8), None, 0, true)?;
+    let claims = walk.object(payload, &mut Vec::with_capacity(8), None, 0, true);
+    // A digest that matched no Disclosure and was met twice: the walk would have stopped there,
+    // before anything it found later (the repeat is among the digests met before any error).
+    if walk.repeated_unmatched() {
+        return Err(VcError::DigestDuplicate);
+    }
+    let claims = claims?;
     // Step 4: every Disclosure must have been referenced.
     if walk.used.iter().any(|u| !u) {
         return Err(VcError::DisclosureUnreferenced);
@@ -110,23 +137,58 @@ fn owned_path(path: &[Segment<'_>]) -> ClaimPath {
         .collect()
 }
 
+/// Whether `v` holds any member named `_sd`, `_sd_alg` or `...` at any depth: only then does
+/// processing do more than copy it. (The depth is bounded by the JSON budget at parse time.)
+fn has_sd_syntax(v: &Value) -> bool {
+    match v {
+        Value::Object(o) => o
+            .iter()
+            .any(|(k, v)| matches!(k.as_str(), "_sd" | "_sd_alg" | "...") || has_sd_syntax(v)),
+        Value::Array(a) => a.iter().any(has_sd_syntax),
+        _ => false,
+    }
+}
+
 struct Walk<'a> {
     disclosures: &'a [Disclosure],
-    by_digest: HashMap<&'a str, usize>,
+    /// The Disclosures' digests with their index, sorted.
+    by_digest: Vec<(&'a str, usize)>,
+    /// Which Disclosures a digest has matched: a second match is a repeated digest.
     used: Vec<bool>,
-    /// Every digest met so far, borrowed from the payload and the Disclosures.
-    seen: HashSet<&'a str>,
+    /// The digests that matched no Disclosure (decoys, undisclosed claims), checked for repeats
+    /// once the walk ends, by sorting: no hash set over strings from outside, and no more entries
+    /// than digests in the input. Any repeat was met before whatever stopped the walk.
+    unmatched: Vec<&'a str>,
     nodes: Vec<DisclosedNode>,
     budget: &'a Budget,
+    /// Plain top-level claims not copied into the result.
+    omit: &'a [&'a str],
 }
 
 impl<'a> Walk<'a> {
-    /// Records a digest; a digest seen twice anywhere is refused (RFC 9901 §7.1 step 4).
+    /// Records a digest; a digest seen twice anywhere is refused (RFC 9901 §7.1 step 4): at once
+    /// when it matches a Disclosure, by [`Walk::repeated_unmatched`] otherwise.
     fn claim_digest(&mut self, digest: &'a str) -> Result<Option<usize>, VcError> {
-        if !self.seen.insert(digest) {
-            return Err(VcError::DigestDuplicate);
+        match self.by_digest.binary_search_by(|(d, _)| (*d).cmp(digest)) {
+            Ok(at) => {
+                let i = self.by_digest[at].1;
+                if self.used[i] {
+                    return Err(VcError::DigestDuplicate);
+                }
+                self.used[i] = true;
+                Ok(Some(i))
+            }
+            Err(_) => {
+                self.unmatched.push(digest);
+                Ok(None)
+            }
         }
-        Ok(self.by_digest.get(digest).copied())
+    }
+
+    /// Whether a digest that matched no Disclosure was met more than once.
+    fn repeated_unmatched(&mut self) -> bool {
+        self.unmatched.sort_unstable();
+        self.unmatched.windows(2).any(|w| w[0] == w[1])
     }
 
     fn enter(&self, depth: usize) -> Result<usize, VcError> {
@@ -157,12 +219,14 @@ impl<'a> Walk<'a> {
         depth: usize,
         top: bool,
     ) -> Result<Map<String, Value>, VcError> {
-        let mut out = Map::new();
+        let mut out = Map::with_capacity(obj.len());
         for (k, v) in obj {
             match k.as_str() {
                 "_sd" => {}
                 "_sd_alg" if top => {}
                 "_sd_alg" => return Err(VcError::SdAlgMisplaced),
+                // Nothing to process inside: no digest, no misplaced `_sd_alg`, only a copy.
+                _ if top && self.omit.contains(&k.as_str()) && !has_sd_syntax(v) => {}
                 _ => {
                     path.push(Segment::Key(k));
                     let processed = self.value(v, path, parent, depth)?;
@@ -199,10 +263,12 @@ impl<'a> Walk<'a> {
             if name == "_sd" || name == "..." {
                 return Err(VcError::DisclosureReservedName { name: name.into() });
             }
-            if out.contains_key(name) {
+            // `_sd_alg` is never copied, and never a collision (as in `process`).
+            let omitted =
+                top && name != "_sd_alg" && obj.contains_key(name) && self.omit.contains(&name);
+            if omitted || out.contains_key(name) {
                 return Err(VcError::DisclosureClaimCollision { name: name.into() });
             }
-            self.used[i] = true;
             let inner = self.enter(depth)?;
             path.push(Segment::Key(name));
             self.nodes.push(DisclosedNode {
@@ -249,7 +315,6 @@ impl<'a> Walk<'a> {
                                 found: 3,
                             });
                         }
-                        self.used[i] = true;
                         let inner = self.enter(depth)?;
                         self.nodes.push(DisclosedNode {
                             disclosure: i,
@@ -263,5 +328,79 @@ impl<'a> Walk<'a> {
             path.pop();
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn repeated_digests_are_refused_whether_or_not_they_match() {
+        let b = Budget::default();
+        let d = Disclosure::new(Some("name"), json!("홍길동"));
+        let decoy = crate::disclosure::decoy_digest();
+        let twice_matched = object(json!({"_sd": [d.digest(), d.digest()]}));
+        let twice_decoy = object(json!({"_sd": [decoy, d.digest()], "x": {"_sd": [decoy]}}));
+        for payload in [twice_matched, twice_decoy] {
+            assert_eq!(
+                process(&payload, std::slice::from_ref(&d), &b).unwrap_err(),
+                VcError::DigestDuplicate
+            );
+        }
+        // Whichever the walk meets first is reported (plain members come before `_sd`).
+        let misplaced = json!({"_sd_alg": "sha-256"});
+        let first = object(json!({"x": {"_sd": [decoy, decoy]}, "y": misplaced}));
+        assert_eq!(
+            process(&first, &[], &b).unwrap_err(),
+            VcError::DigestDuplicate
+        );
+        let later = object(json!({"_sd": [decoy, decoy], "y": misplaced}));
+        assert_eq!(
+            process(&later, &[], &b).unwrap_err(),
+            VcError::SdAlgMisplaced
+        );
+    }
+
+    #[test]
+    fn omitted_claims_are_left_out_but_still_collide() {
+        let b = Budget::default();
+        let name = Disclosure::new(Some("name"), json!("홍길동"));
+        let payload = object(
+            json!({"iss": "did:example:a", "cnf": {"jwk": {"kty": "OKP"}},
+            "_sd": [name.digest()], "_sd_alg": "sha-256"}),
+        );
+        let all = process(&payload, std::slice::from_ref(&name), &b).unwrap();
+        let some =
+            process_omitting(&payload, std::slice::from_ref(&name), &b, &["iss", "cnf"]).unwrap();
+        assert_eq!(some.nodes, all.nodes);
+        assert_eq!(
+            some.claims.keys().collect::<Vec<_>>(),
+            vec!["name"],
+            "{:?}",
+            some.claims
+        );
+        assert_eq!(all.claims.len(), 3);
+        let cnf = Disclosure::new(Some("cnf"), json!({}));
+        let colliding = object(json!({"cnf": {}, "_sd": [cnf.digest()]}));
+        for omit in [&[][..], &["cnf"][..]] {
+            assert_eq!(
+                process_omitting(&colliding, std::slice::from_ref(&cnf), &b, omit).unwrap_err(),
+                VcError::DisclosureClaimCollision { name: "cnf".into() }
+            );
+        }
+        // An omitted claim with digests inside is still processed.
+        let inner = Disclosure::new(Some("k"), json!(1));
+        let nested = object(json!({"status": {"_sd": [inner.digest()]}}));
+        let p = process_omitting(&nested, std::slice::from_ref(&inner), &b, &["status"]).unwrap();
+        assert_eq!(p.nodes.len(), 1);
     }
 }

@@ -37,18 +37,38 @@ impl SdJwt {
         }
         let encoded: Vec<&str> = parts.collect();
         Budget::check("disclosures", budget.max_disclosures, encoded.len())?;
-        let mut seen = std::collections::HashSet::with_capacity(encoded.len());
         let mut disclosures = Vec::with_capacity(encoded.len());
+        let mut scratch = Vec::new();
+        let mut failed = None;
         for d in encoded {
             if d.is_empty() {
-                return Err(VcError::MalformedSdJwt {
+                failed = Some(VcError::MalformedSdJwt {
                     reason: "an empty disclosure between two `~`",
                 });
+                break;
             }
-            if !seen.insert(d) {
-                return Err(VcError::DisclosureDuplicate);
+            match Disclosure::parse_with(d, budget, &mut scratch) {
+                Ok(d) => disclosures.push(d),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
             }
-            disclosures.push(Disclosure::parse(d, budget)?);
+        }
+        // A Disclosure sent twice decodes as well as its first copy, so a repeat among those
+        // decoded comes before the first failure. Sorted by digest, then text: equal strings end
+        // up side by side, without hashing strings from outside.
+        let mut order: Vec<(&str, &str)> = disclosures
+            .iter()
+            .map(|d| (d.digest(), d.as_str()))
+            .collect();
+        order.sort_unstable();
+        if order.windows(2).any(|w| w[0].1 == w[1].1) {
+            return Err(VcError::DisclosureDuplicate);
+        }
+        drop(order);
+        if let Some(e) = failed {
+            return Err(e);
         }
         let issuer_jwt = Jws::parse(jwt, budget, JwtPart::Issuer)?;
         let key_binding = if kb.is_empty() {

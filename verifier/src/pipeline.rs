@@ -5,7 +5,9 @@ use dojang_vc::sd_jwt_vc::NON_DISCLOSABLE;
 
 use dojang_vc::log_inclusion::LogInclusion;
 
-use crate::provenance::ProvenanceEntry;
+use serde_json::Value;
+
+use crate::provenance::{self, ProvenanceEntry};
 use crate::report::Report;
 use crate::status::{self, StatusChecked, StatusListCache};
 use crate::trust::IssuerTrust;
@@ -121,12 +123,13 @@ fn run(
         signature::verify(&sd, &key, policy),
         |_| format!("{} signature valid", key.algorithm().name()),
     )?;
-    let validity = step(
-        report,
-        "validity",
-        validity::check(payload, &claimed.vct, policy, inputs.now),
-        validity::describe,
-    )?;
+    let validity = validity::check(payload, &claimed.vct, policy, inputs.now);
+    // Described once, for the report and the provenance.
+    let validity_text = validity
+        .as_ref()
+        .map(validity::describe)
+        .unwrap_or_default();
+    let validity = step(report, "validity", validity, |_| validity_text.clone())?;
     let processed = step(
         report,
         "disclosures",
@@ -193,16 +196,17 @@ fn run(
     );
     provenance.push(ProvenanceEntry {
         step: "credential",
-        detail: format!(
-            "{} issued by {}; {}",
-            claimed.vct,
-            claimed.iss,
-            validity::describe(&validity)
-        ),
-        data: serde_json::json!({
-            "vct": claimed.vct, "iss": claimed.iss, "kid": claimed.kid,
-            "iat": validity.iat, "exp": validity.exp,
-        }),
+        detail: format!("{} issued by {}; {validity_text}", claimed.vct, claimed.iss),
+        data: provenance::data([
+            ("vct", Value::from(claimed.vct.as_str())),
+            ("iss", Value::from(claimed.iss.as_str())),
+            (
+                "kid",
+                claimed.kid.as_deref().map_or(Value::Null, Value::from),
+            ),
+            ("iat", Value::from(validity.iat)),
+            ("exp", validity.exp.map_or(Value::Null, Value::from)),
+        ]),
     });
     provenance.push(ProvenanceEntry {
         step: "status",
@@ -214,7 +218,13 @@ fn run(
                 validity::rfc3339(inputs.now)
             ),
         },
-        data: serde_json::json!({ "result": status, "checked_at": inputs.now }),
+        data: provenance::data([
+            (
+                "result",
+                serde_json::to_value(&status).unwrap_or(Value::Null),
+            ),
+            ("checked_at", Value::from(inputs.now)),
+        ]),
     });
     if let Some(l) = &logged {
         provenance.push(ProvenanceEntry {

@@ -14,3 +14,13 @@ pub struct ProvenanceEntry {
     /// The same, as data for machines and auditors.
     pub data: Value,
 }
+
+/// A provenance entry's `data`: an object of these members, in this order, allocated once (the
+/// `json!` macro grows its map member by member).
+pub(crate) fn data<const N: usize>(members: [(&'static str, Value); N]) -> Value {
+    let mut map = serde_json::Map::with_capacity(N);
+    for (k, v) in members {
+        map.insert(k.to_owned(), v);
+    }
+    Value::Object(map)
+}

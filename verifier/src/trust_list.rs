@@ -16,9 +16,9 @@ use std::sync::Arc;
 
 use dojang_vc::trust_list::{AccreditedIssuer, VerifiedTrustList};
 use dojang_vc::{VcError, VerificationKey};
-use serde_json::json;
+use serde_json::{json, Value};
 
-use crate::provenance::ProvenanceEntry;
+use crate::provenance::{self, ProvenanceEntry};
 use crate::trust::IssuerTrust;
 use crate::validity::rfc3339;
 
@@ -162,13 +162,13 @@ impl TrustListTrust {
                     if valid { "valid" } else { "not valid" },
                     rfc3339(iat)
                 ),
-                data: json!({
-                    "kid": key.kid,
-                    "not_before": key.not_before,
-                    "not_after": key.not_after,
-                    "iat": iat,
-                    "valid_at_iat": valid,
-                }),
+                data: provenance::data([
+                    ("kid", Value::from(key.kid.as_str())),
+                    ("not_before", Value::from(key.not_before)),
+                    ("not_after", key.not_after.map_or(Value::Null, Value::from)),
+                    ("iat", Value::from(iat)),
+                    ("valid_at_iat", Value::from(valid)),
+                ]),
             });
         }
         chain

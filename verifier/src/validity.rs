@@ -39,21 +39,48 @@ pub(crate) fn describe(v: &Validity) -> String {
 }
 
 /// `t` as RFC 3339 in UTC (`2026-05-28T20:26:40Z`), or the plain number when the year falls
-/// outside 0000–9999. Written out by hand: reports and provenance print several times per
-/// verification, and the general-purpose formatter costs several times more.
+/// outside 0000–9999. Written out by hand (days to civil date, H. Hinnant's algorithm): reports
+/// and provenance print several times per verification, and the general-purpose date types and
+/// formatter cost several times more. The test below compares it with the `time` crate.
 pub(crate) fn rfc3339(t: i64) -> String {
-    match time::OffsetDateTime::from_unix_timestamp(t) {
-        Ok(d) if (0..=9999).contains(&d.year()) => format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            d.year(),
-            u8::from(d.month()),
-            d.day(),
-            d.hour(),
-            d.minute(),
-            d.second()
-        ),
-        _ => t.to_string(),
+    let mut out = String::with_capacity(20);
+    push_rfc3339(&mut out, t);
+    out
+}
+
+/// Appends [`rfc3339`]`(t)` to `out`.
+pub(crate) fn push_rfc3339(out: &mut String, t: i64) {
+    // 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
+    if !(-62_167_219_200..=253_402_300_799).contains(&t) {
+        out.push_str(&t.to_string());
+        return;
     }
+    let days = t.div_euclid(DAY);
+    let secs = t.rem_euclid(DAY);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let mut buf = *b"0000-00-00T00:00:00Z";
+    let mut put = |at: usize, width: usize, mut v: i64| {
+        for i in (at..at + width).rev() {
+            // v is within 0..10^width here: the digit fits a byte.
+            buf[i] = b'0' + u8::try_from(v % 10).unwrap_or(0);
+            v /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, month);
+    put(8, 2, day);
+    put(11, 2, secs / 3600);
+    put(14, 2, secs / 60 % 60);
+    put(17, 2, secs % 60);
+    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
 }
 
 #[cfg(test)]
