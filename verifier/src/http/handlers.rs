@@ -22,11 +22,11 @@ use serde_json::{json, Value};
 use super::auth::RpAuth;
 use super::error::OAuthError;
 use super::refresh::CurrentTrust;
-use super::result::{has_claim, open_result, outcome_json, push_check, rejected_json};
+use super::result::{has_claim, open_result, Checks, ErrorBody, ResultRecord};
 use super::store::StoredRequest;
 use super::{AppError, AppState, CREDENTIAL_QUERY_ID, MAX_BODY_BYTES};
 use crate::validity::rfc3339;
-use crate::{verify, Challenge, Inputs, NonceStore, VerifyError};
+use crate::{verify, Challenge, Check, Inputs, NonceStore, VerifyError};
 
 /// Claim paths in one request: the largest schema has a few dozen top-level claims; 64 leaves
 /// room while bounding the DCQL query and the entitlement checks.
@@ -37,7 +37,7 @@ const MAX_NAME_BYTES: usize = 256;
 const MAX_PURPOSE_CHARS: usize = 500;
 /// Freshness a request may ask for, days: ten years covers any policy.
 const MAX_AGE_DAYS_LIMIT: i64 = 3650;
-/// Bytes of a request id in a path (ours are 43).
+/// Bytes of a request id in a path (ours are 56: [`ordered_value`]).
 const MAX_ID_BYTES: usize = 64;
 
 /// `GET /healthz`.
@@ -173,9 +173,23 @@ fn check_entitled(state: &AppState, req: &CreateRequestBody) -> Result<(), AppEr
     }
 }
 
+/// A fresh value for a request's id, `state` or nonce: the time as 13 hex digits of
+/// microseconds since the epoch, then 256 random bits ([`oid4vp::random_value`], 43 characters).
+/// The random part makes it unguessable; the prefix makes values made one after another sort
+/// together, so the stores' B-trees (keyed by these values) take new records at their right
+/// edge, and a response, which comes in seconds or minutes, finds its request, nonce and index
+/// entries in pages still cached instead of reading a random page back from disk each time.
+/// 56 characters, inside the 64 that a request id may have ([`MAX_ID_BYTES`]).
+fn ordered_value() -> String {
+    let micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
+    format!("{micros:013x}{}", oid4vp::random_value())
+}
+
 fn make_request(state: &AppState, body: CreateRequestBody) -> Result<Value, AppError> {
     let now = state.now();
-    let id = oid4vp::random_value();
+    let id = ordered_value();
     let mode = body.response_mode.unwrap_or(ResponseMode::DirectPost);
     let encrypted = mode == ResponseMode::DirectPostJwt;
     let object_uri = format!("{}/requests/{id}/object", state.public_url);
@@ -184,8 +198,8 @@ fn make_request(state: &AppState, body: CreateRequestBody) -> Result<Value, AppE
         response_type: RESPONSE_TYPE_VP_TOKEN.to_owned(),
         response_mode: mode,
         response_uri: format!("{}/response", state.public_url),
-        nonce: oid4vp::random_value(),
-        state: oid4vp::random_value(),
+        nonce: ordered_value(),
+        state: ordered_value(),
         dcql_query: DcqlQuery::single(CREDENTIAL_QUERY_ID, &body.vct, &body.claims),
         client_metadata: Some(ClientMetadata {
             jwks: encrypted.then(|| Jwks {
@@ -221,9 +235,9 @@ fn make_request(state: &AppState, body: CreateRequestBody) -> Result<Value, AppE
         max_age_days: body.max_age_days,
         iat: now,
         exp: request.exp,
-        object,
+        object: String::new(),
     };
-    state.stores.put_request(&stored)?;
+    state.stores.put_request(&stored, &object)?;
     tracing::info!(
         request = %id,
         vct = %stored.vct,
@@ -283,7 +297,7 @@ pub(crate) async fn request_object(
     if state.now() >= req.exp {
         return Err(AppError::RequestExpired { gone: true });
     }
-    let mut response = req.object.into_response();
+    let mut response = state.stores.request_object(&req)?.into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -334,21 +348,7 @@ async fn answer_response(
         let (answer, st) = read_payload(&payload, &budget)?;
         (answer, st, true)
     } else {
-        let mut payload = serde_json::Map::new();
-        for (k, v) in &form {
-            let value = if k == "vp_token" {
-                dojang_vc::oid4vp::parse_vp_token_text(v, &budget)
-                    .map_err(AppError::Response)
-                    .map(|_| ())?;
-                // Parsed strictly just above; parse again into a value for `read_payload`.
-                serde_json::from_str(v)
-                    .map_err(|_| AppError::Response(invalid("vp_token is not JSON")))?
-            } else {
-                Value::from(v.as_str())
-            };
-            payload.insert(k.clone(), value);
-        }
-        let (answer, st) = read_payload(&Value::Object(payload), &budget)?;
+        let (answer, st) = read_form(&form, &budget)?;
         (answer, st, false)
     };
     let s = Arc::clone(state);
@@ -370,38 +370,85 @@ fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// Reads the authorization response parameters (form fields, or the decrypted JWE's members):
+/// The parameters an authorization response may carry.
+const RESPONSE_PARAMETERS: [&str; 4] = ["vp_token", "state", "error", "error_description"];
+
+/// Whether `error` is an OAuth error code as a wallet sends it: 1 to 64 of `a-z` and `_`.
+fn error_code_ok(error: &str) -> bool {
+    !error.is_empty()
+        && error.len() <= 64
+        && error.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+}
+
+fn unknown_parameter() -> AppError {
+    AppError::Response(invalid(
+        "the response carries a parameter this verifier does not take",
+    ))
+}
+
+fn either_token_or_error() -> AppError {
+    AppError::Response(invalid(
+        "the response holds either vp_token or an error code",
+    ))
+}
+
+fn state_required() -> AppError {
+    AppError::Response(invalid("state is required"))
+}
+
+/// Reads the authorization response parameters of a `direct_post` form: `vp_token` (its JSON
+/// parsed once, strictly: duplicate keys, depth and size budgets) and `state`, or `error` (with
+/// an optional `error_description`) and `state`. The same checks, in the same order, as
+/// [`read_payload`] makes on a decrypted `direct_post.jwt` payload.
+fn read_form(
+    form: &[(String, String)],
+    budget: &dojang_vc::Budget,
+) -> Result<(Answer, String), AppError> {
+    let token = field(form, "vp_token")
+        .map(|text| oid4vp::parse_vp_token_text(text, budget).map_err(AppError::Response))
+        .transpose()?;
+    if form
+        .iter()
+        .any(|(k, _)| !RESPONSE_PARAMETERS.contains(&k.as_str()))
+    {
+        return Err(unknown_parameter());
+    }
+    let state = field(form, "state").ok_or_else(state_required)?.to_owned();
+    match (token, field(form, "error")) {
+        (Some(parsed), None) => Ok((Answer::Presentations(parsed), state)),
+        (None, Some(error)) if error_code_ok(error) => {
+            Ok((Answer::Declined(error.to_owned()), state))
+        }
+        _ => Err(either_token_or_error()),
+    }
+}
+
+/// Reads the authorization response parameters of a decrypted `direct_post.jwt` payload:
 /// `vp_token` and `state`, or `error` (with an optional `error_description`) and `state`.
 fn read_payload(payload: &Value, budget: &dojang_vc::Budget) -> Result<(Answer, String), AppError> {
     let obj = payload
         .as_object()
         .ok_or_else(|| AppError::Response(invalid("the response is not an object")))?;
-    let allowed = ["vp_token", "state", "error", "error_description"];
-    if obj.keys().any(|k| !allowed.contains(&k.as_str())) {
-        return Err(AppError::Response(invalid(
-            "the response carries a parameter this verifier does not take",
-        )));
+    if obj
+        .keys()
+        .any(|k| !RESPONSE_PARAMETERS.contains(&k.as_str()))
+    {
+        return Err(unknown_parameter());
     }
     let state = obj
         .get("state")
         .and_then(Value::as_str)
-        .ok_or_else(|| AppError::Response(invalid("state is required")))?
+        .ok_or_else(state_required)?
         .to_owned();
     match (obj.get("vp_token"), obj.get("error")) {
         (Some(token), None) => {
             let parsed = oid4vp::parse_vp_token(token, budget).map_err(AppError::Response)?;
             Ok((Answer::Presentations(parsed), state))
         }
-        (None, Some(Value::String(error)))
-            if !error.is_empty()
-                && error.len() <= 64
-                && error.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') =>
-        {
+        (None, Some(Value::String(error))) if error_code_ok(error) => {
             Ok((Answer::Declined(error.clone()), state))
         }
-        _ => Err(AppError::Response(invalid(
-            "the response holds either vp_token or an error code",
-        ))),
+        _ => Err(either_token_or_error()),
     }
 }
 
@@ -418,6 +465,13 @@ impl NonceStore for AlreadySpent<'_> {
             Err(VerifyError::NonceUnknown)
         }
     }
+}
+
+/// What a response came to: the stored result's bytes, and the answer's code and message when
+/// it was rejected.
+struct Judged {
+    record: Vec<u8>,
+    rejected: Option<(String, String)>,
 }
 
 /// Steps 2 to 5 and the writes of step 6 of the module docs. `Err`: refused before anything was
@@ -460,51 +514,85 @@ fn answer_request(
         tracing::warn!(request = %req.id, code = e.code(), "second response for a request refused");
         AppError::Nonce(e)
     })?;
-    let mut result = match (presentation, &answer) {
-        (Some(p), _) => verify_presentation(state, &req, p, now),
+    let received_at = rfc3339(now);
+    let judged = match (presentation, &answer) {
+        (Some(p), _) => verify_presentation(state, &req, p, now, &received_at),
         (None, Answer::Declined(error)) => {
-            let mut r = rejected_json(
-                json!([]),
-                "wallet_declined",
-                &format!("the wallet answered `{error}`"),
-            );
-            push_check(&mut r, "response", false, "the wallet declined to present");
-            r
+            let message = format!("the wallet answered `{error}`");
+            let added = [check(
+                "response",
+                false,
+                "the wallet declined to present".into(),
+            )];
+            let record = ResultRecord {
+                error: Some(ErrorBody {
+                    code: "wallet_declined",
+                    message: &message,
+                }),
+                ..rejected_record(&req, &[], &added, None, &received_at)
+            };
+            judge(&record, Some(("wallet_declined", &message)))
         }
         (None, Answer::Presentations(_)) => {
             return Err(AppError::Internal("no presentation to verify".into()))
         }
-    };
-    let verified = result.get("verified") == Some(&Value::Bool(true));
-    let code = result
-        .pointer("/error/code")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned();
-    let message = result
-        .pointer("/error/message")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned();
-    if let Value::Object(m) = &mut result {
-        m.insert(
-            "status".into(),
-            Value::from(if verified { "verified" } else { "rejected" }),
-        );
-        m.insert("requested_vct".into(), Value::from(req.vct.as_str()));
-        m.insert(
-            "response_mode".into(),
-            Value::from(req.response_mode.as_str()),
-        );
-        m.insert("received_at".into(), Value::from(rfc3339(now)));
     }
-    state.stores.put_result(&req.id, &result, now)?;
-    Ok(if verified {
-        tracing::info!(request = %req.id, "presentation verified");
-        Ok(Json(json!({})))
-    } else {
-        tracing::info!(request = %req.id, %code, "presentation rejected");
-        Err(AppError::Rejected { code, message })
+    .map_err(|e| AppError::Internal(format!("serializing the result: {e}")))?;
+    state.stores.put_result(&req.id, &judged.record, now)?;
+    Ok(match judged.rejected {
+        None => {
+            tracing::info!(request = %req.id, "presentation verified");
+            Ok(Json(json!({})))
+        }
+        Some((code, message)) => {
+            tracing::info!(request = %req.id, %code, "presentation rejected");
+            Err(AppError::Rejected { code, message })
+        }
+    })
+}
+
+fn check(step: &'static str, ok: bool, detail: String) -> Check {
+    Check { step, ok, detail }
+}
+
+/// The claims of a result with none.
+static NO_CLAIMS: std::sync::LazyLock<serde_json::Map<String, Value>> =
+    std::sync::LazyLock::new(serde_json::Map::new);
+
+/// A rejection's record ([`super::result::rejected_json`]'s shape) for `req`; `error` is set by
+/// the caller.
+fn rejected_record<'a>(
+    req: &'a StoredRequest,
+    pipeline: &'a [Check],
+    added: &'a [Check],
+    lists: Option<&'a Value>,
+    received_at: &'a str,
+) -> ResultRecord<'a> {
+    ResultRecord {
+        verified: false,
+        vct: None,
+        issuer: None,
+        claims: &NO_CLAIMS,
+        disclosed: &[],
+        checks: Checks { pipeline, added },
+        provenance: &[],
+        error: None,
+        lists,
+        status: "rejected",
+        requested_vct: &req.vct,
+        response_mode: req.response_mode.as_str(),
+        received_at,
+    }
+}
+
+/// The record's bytes, with the rejection's code and message if it is one.
+fn judge(
+    record: &ResultRecord<'_>,
+    rejected: Option<(&str, &str)>,
+) -> Result<Judged, serde_json::Error> {
+    Ok(Judged {
+        record: serde_json::to_vec(record)?,
+        rejected: rejected.map(|(c, m)| (c.to_owned(), m.to_owned())),
     })
 }
 
@@ -514,71 +602,107 @@ fn verify_presentation(
     req: &StoredRequest,
     presentation: &str,
     now: i64,
-) -> Value {
+    received_at: &str,
+) -> Result<Judged, serde_json::Error> {
     let trust = state.current_trust();
     let status = state.current_status();
     let (lists, lists_detail) = state.lists_report(&trust, now);
-    let mut result = match trust.as_ref() {
-        CurrentTrust::List { trust: t, .. } if now >= t.list().exp() => {
+    let lists_check = check("lists", true, lists_detail);
+    if let CurrentTrust::List { trust: t, .. } = trust.as_ref() {
+        if now >= t.list().exp() {
             let e = VcError::TrustListExpired {
                 exp: t.list().exp(),
                 now,
             };
-            rejected_json(
-                json!([{ "step": "trust_list", "ok": false, "detail": format!("{}: {e}", e.code()) }]),
-                e.code(),
-                &e.to_string(),
-            )
-        }
-        _ => {
-            let mut policy = state.policy.clone();
-            policy.accepted_vcts = vec![req.vct.clone()];
-            policy.require_key_binding = true;
-            if req.max_age_days.is_some() {
-                policy.max_credential_age_days = req.max_age_days;
-            }
-            let challenge = Challenge {
-                aud: state.client_id.clone(),
-                nonce: req.nonce.clone(),
+            let (code, message) = (e.code(), e.to_string());
+            let pipeline = [check("trust_list", false, format!("{code}: {e}"))];
+            let added = [lists_check];
+            let record = ResultRecord {
+                error: Some(ErrorBody {
+                    code,
+                    message: &message,
+                }),
+                ..rejected_record(req, &pipeline, &added, Some(&lists), received_at)
             };
-            let spent = AlreadySpent(&req.nonce);
-            let outcome = verify(
-                presentation.trim(),
-                &Inputs {
-                    trust: trust.as_trust(),
-                    policy: &policy,
-                    challenge: Some(&challenge),
-                    nonces: Some(&spent),
-                    status: Some(&status),
-                    log: None,
-                    now,
-                },
-            );
-            let mut result = outcome_json(&outcome);
-            if let Ok(p) = &outcome.result {
-                let missing: Vec<&str> = req
-                    .claims
-                    .iter()
-                    .filter(|c| !has_claim(&p.claims, c))
-                    .map(String::as_str)
-                    .collect();
-                if missing.is_empty() {
-                    let detail = format!("all {} requested claim(s) disclosed", req.claims.len());
-                    push_check(&mut result, "request", true, &detail);
-                } else {
-                    let detail =
-                        format!("requested claim(s) not disclosed: {}", missing.join(", "));
-                    let checks = result.get("checks").cloned().unwrap_or(json!([]));
-                    result = rejected_json(checks, "claims_missing", &detail);
-                    push_check(&mut result, "request", false, &detail);
-                }
-            }
-            result
+            return judge(&record, Some((code, &message)));
+        }
+    }
+    let mut policy = state.policy.clone();
+    policy.accepted_vcts = vec![req.vct.clone()];
+    policy.require_key_binding = true;
+    if req.max_age_days.is_some() {
+        policy.max_credential_age_days = req.max_age_days;
+    }
+    let challenge = Challenge {
+        aud: state.client_id.clone(),
+        nonce: req.nonce.clone(),
+    };
+    let spent = AlreadySpent(&req.nonce);
+    let outcome = verify(
+        presentation.trim(),
+        &Inputs {
+            trust: trust.as_trust(),
+            policy: &policy,
+            challenge: Some(&challenge),
+            nonces: Some(&spent),
+            status: Some(&status),
+            log: None,
+            now,
+        },
+    );
+    let pipeline = outcome.report.checks();
+    let p = match &outcome.result {
+        Ok(p) => p,
+        Err(e) => {
+            let (code, message) = (e.code(), e.to_string());
+            let added = [lists_check];
+            let record = ResultRecord {
+                error: Some(ErrorBody {
+                    code,
+                    message: &message,
+                }),
+                ..rejected_record(req, pipeline, &added, Some(&lists), received_at)
+            };
+            return judge(&record, Some((code, &message)));
         }
     };
-    push_check(&mut result, "lists", true, &lists_detail);
-    if let Value::Object(m) = &mut result {
-        m.insert("lists".into(), lists);
+    let missing: Vec<&str> = req
+        .claims
+        .iter()
+        .filter(|c| !has_claim(&p.claims, c))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        let detail = format!("requested claim(s) not disclosed: {}", missing.join(", "));
+        let added = [check("request", false, detail.clone()), lists_check];
+        let record = ResultRecord {
+            error: Some(ErrorBody {
+                code: "claims_missing",
+                message: &detail,
+            }),
+            ..rejected_record(req, pipeline, &added, Some(&lists), received_at)
+        };
+        return judge(&record, Some(("claims_missing", &detail)));
     }
-    result
+    let detail = format!("all {} requested claim(s) disclosed", req.claims.len());
+    let added = [check("request", true, detail), lists_check];
+    let record = ResultRecord {
+        verified: true,
+        vct: Some(&p.vct),
+        issuer: Some(&p.issuer),
+        claims: &p.claims,
+        disclosed: &p.disclosed,
+        checks: Checks {
+            pipeline,
+            added: &added,
+        },
+        provenance: &outcome.provenance,
+        error: None,
+        lists: Some(&lists),
+        status: "verified",
+        requested_vct: &req.vct,
+        response_mode: req.response_mode.as_str(),
+        received_at,
+    };
+    judge(&record, None)
 }

@@ -1,9 +1,10 @@
 //! The result of a verification as JSON: the shape `dojang verify` prints, which the service
 //! returns from `GET /requests/{id}/result`.
 
+use serde::ser::{Serialize, Serializer};
 use serde_json::{json, Map, Value};
 
-use crate::Outcome;
+use crate::{Check, Outcome, ProvenanceEntry};
 
 /// `{"verified", "vct", "issuer", "claims", "disclosed", "checks", "provenance", "error"}`: the
 /// `dojang verify` contract (README, "The CLI contract").
@@ -39,10 +40,44 @@ pub fn rejected_json(checks: Value, code: &str, message: &str) -> Value {
     })
 }
 
-/// Appends a check to a result's `checks`.
-pub(crate) fn push_check(result: &mut Value, step: &str, ok: bool, detail: &str) {
-    if let Some(Value::Array(checks)) = result.get_mut("checks") {
-        checks.push(json!({ "step": step, "ok": ok, "detail": detail }));
+/// The result of one `POST /response` as stored, serialized once, straight to the bytes kept
+/// (no `Value` tree in between): the shape of [`outcome_json`] (or [`rejected_json`]), then
+/// `lists` (when the pipeline ran), `status`, `requested_vct`, `response_mode` and
+/// `received_at`, in that order. `GET /requests/{id}/result` adds `id` and `expires_at`.
+#[derive(serde::Serialize)]
+pub(crate) struct ResultRecord<'a> {
+    pub(crate) verified: bool,
+    pub(crate) vct: Option<&'a str>,
+    pub(crate) issuer: Option<&'a str>,
+    pub(crate) claims: &'a Map<String, Value>,
+    pub(crate) disclosed: &'a [String],
+    pub(crate) checks: Checks<'a>,
+    pub(crate) provenance: &'a [ProvenanceEntry],
+    pub(crate) error: Option<ErrorBody<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) lists: Option<&'a Value>,
+    pub(crate) status: &'static str,
+    pub(crate) requested_vct: &'a str,
+    pub(crate) response_mode: &'a str,
+    pub(crate) received_at: &'a str,
+}
+
+/// A result's `error`: its stable code and message.
+#[derive(serde::Serialize)]
+pub(crate) struct ErrorBody<'a> {
+    pub(crate) code: &'a str,
+    pub(crate) message: &'a str,
+}
+
+/// A result's `checks`: the pipeline's, then the service's own (`request`, `lists`, ...).
+pub(crate) struct Checks<'a> {
+    pub(crate) pipeline: &'a [Check],
+    pub(crate) added: &'a [Check],
+}
+
+impl Serialize for Checks<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.pipeline.iter().chain(self.added))
     }
 }
 

@@ -1,4 +1,5 @@
-//! The service's sled stores: requests (by id, and by `state`), results, and single-use nonces.
+//! The service's sled stores: requests (by id, and by `state`), their signed request objects,
+//! results, and single-use nonces.
 //! Every write that a 2xx reports is flushed before the answer (CONVENTIONS 11): the writes here
 //! are not flushed one by one; the handler awaits [`Stores::durable`], a flush shared with the
 //! requests writing at the same time ([`super::flush`]).
@@ -40,7 +41,10 @@ pub(crate) struct StoredRequest {
     pub(crate) iat: i64,
     /// Answerable until (exclusive).
     pub(crate) exp: i64,
-    /// The signed request object, served as is.
+    /// The signed request object, served as is: inline only in records written before the
+    /// `objects` tree (empty, and not written, since). Kept apart, it stays out of the record
+    /// that every response reads ([`Stores::put_request`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub(crate) object: String,
 }
 
@@ -48,6 +52,7 @@ pub(crate) struct StoredRequest {
 pub(crate) struct Stores {
     db: sled::Db,
     requests: sled::Tree,
+    objects: sled::Tree,
     states: sled::Tree,
     results: sled::Tree,
     expiries: sled::Tree,
@@ -73,6 +78,7 @@ impl Stores {
         let db = super::state::open_db(path)?;
         let stores = Self {
             requests: db.open_tree("requests")?,
+            objects: db.open_tree("request_objects")?,
             states: db.open_tree("states")?,
             results: db.open_tree("results")?,
             expiries: db.open_tree("request_expiries")?,
@@ -116,9 +122,17 @@ impl Stores {
         Ok(())
     }
 
-    /// Records a new request, its `state` and its nonce; durable after [`Stores::durable`].
-    pub(crate) fn put_request(&self, req: &StoredRequest) -> Result<(), StorageError> {
+    /// Records a new request, its signed request object, its `state` and its nonce; durable
+    /// after [`Stores::durable`]. The object (about a kilobyte, read once by the wallet) goes to
+    /// a tree of its own, so the request record that each response reads stays a few hundred
+    /// bytes and many of them share a cached page.
+    pub(crate) fn put_request(
+        &self,
+        req: &StoredRequest,
+        object: &str,
+    ) -> Result<(), StorageError> {
         let bytes = serde_json::to_vec(req).map_err(|e| StorageError(e.to_string()))?;
+        self.objects.insert(req.id.as_bytes(), object.as_bytes())?;
         self.requests.insert(req.id.as_bytes(), bytes)?;
         self.states
             .insert(req.state.as_bytes(), req.id.as_bytes())?;
@@ -143,6 +157,19 @@ impl Stores {
         }
     }
 
+    /// The signed request object of the request `req`.
+    pub(crate) fn request_object(&self, req: &StoredRequest) -> Result<String, StorageError> {
+        if !req.object.is_empty() {
+            return Ok(req.object.clone());
+        }
+        let bytes = self
+            .objects
+            .get(req.id.as_bytes())?
+            .ok_or_else(|| StorageError("a request without its request object".into()))?;
+        String::from_utf8(bytes.to_vec())
+            .map_err(|_| StorageError("a request object is not UTF-8".into()))
+    }
+
     /// The request with this `state`.
     pub(crate) fn request_by_state(
         &self,
@@ -161,14 +188,14 @@ impl Stores {
     /// Stores the result of a request; durable after [`Stores::durable`]. A result is written
     /// once: the nonce, spent before, guarantees one response per request. `completed_at` starts
     /// its retention period.
+    /// `result` is the record's JSON, as `GET /requests/{id}/result` reads it back.
     pub(crate) fn put_result(
         &self,
         id: &str,
-        result: &Value,
+        result: &[u8],
         completed_at: i64,
     ) -> Result<(), StorageError> {
-        let bytes = serde_json::to_vec(result).map_err(|e| StorageError(e.to_string()))?;
-        self.results.insert(id.as_bytes(), bytes)?;
+        self.results.insert(id.as_bytes(), result)?;
         self.completed.insert(time_key(completed_at, id), &[])?;
         Ok(())
     }
@@ -234,15 +261,16 @@ impl Stores {
         Ok(batch)
     }
 
-    /// Deletes a request, its `state` and its nonce (whether issued or spent); `false` if the
-    /// request was gone already. The request goes first: from then on its result reads as
-    /// unknown and a response for its `state` finds no request (`state_unknown`), so the nonce,
-    /// deleted last, is never needed again to refuse a replay.
+    /// Deletes a request, its request object, its `state` and its nonce (whether issued or
+    /// spent); `false` if the request was gone already. The request goes first: from then on its
+    /// result reads as unknown and a response for its `state` finds no request
+    /// (`state_unknown`), so the nonce, deleted last, is never needed again to refuse a replay.
     fn forget_request(&self, id: &str) -> Result<bool, StorageError> {
         let Some(req) = self.request(id)? else {
             return Ok(false);
         };
         self.requests.remove(id.as_bytes())?;
+        self.objects.remove(id.as_bytes())?;
         self.states.remove(req.state.as_bytes())?;
         self.nonces.forget(&req.nonce)?;
         Ok(true)
@@ -288,8 +316,6 @@ fn key_id(key: &[u8]) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use serde_json::json;
-
     use super::*;
     use crate::VerifyError;
 
@@ -305,7 +331,7 @@ mod tests {
             max_age_days: None,
             iat: exp - 300,
             exp,
-            object: "object".into(),
+            object: String::new(),
         }
     }
 
@@ -315,15 +341,19 @@ mod tests {
         let stores = Stores::open(&dir.path().join("db"), 0).unwrap();
         for n in 0..5 {
             stores
-                .put_request(&request(&format!("old{n}"), 1000))
+                .put_request(&request(&format!("old{n}"), 1000), "object")
                 .unwrap();
         }
-        stores.put_request(&request("answered", 1000)).unwrap();
+        stores
+            .put_request(&request("answered", 1000), "object")
+            .unwrap();
         stores.nonces.spend("nonce-answered").unwrap();
         stores
-            .put_result("answered", &json!({"status": "verified"}), 900)
+            .put_result("answered", br#"{"status":"verified"}"#, 900)
             .unwrap();
-        stores.put_request(&request("live", 2000)).unwrap();
+        stores
+            .put_request(&request("live", 2000), "object")
+            .unwrap();
 
         // Nothing is due before the expiry and the retention.
         let batch = stores.sweep_batch(999, 899, 2).unwrap();
@@ -376,6 +406,7 @@ mod tests {
         // The live request is untouched, and the indexes are empty but for it.
         assert!(stores.request("live").unwrap().is_some());
         assert_eq!(stores.expiries.len(), 1);
+        assert_eq!(stores.objects.len(), 1);
         assert!(stores.completed.is_empty());
     }
 }
@@ -396,7 +427,12 @@ mod upgrade_tests {
             let requests = db.open_tree("requests").unwrap();
             let results = db.open_tree("results").unwrap();
             for id in ["a", "b"] {
-                let bytes = serde_json::to_vec(&request(id, 1000)).unwrap();
+                // The signed request object inline, as records had it before the objects tree.
+                let old = StoredRequest {
+                    object: format!("object-{id}"),
+                    ..request(id, 1000)
+                };
+                let bytes = serde_json::to_vec(&old).unwrap();
                 requests.insert(id, bytes).unwrap();
             }
             results.insert("b", b"{}".to_vec()).unwrap();
@@ -410,6 +446,9 @@ mod upgrade_tests {
                 })
             })
             .unwrap();
+        // An inline request object is still served.
+        let b = stores.request("b").unwrap().unwrap();
+        assert_eq!(stores.request_object(&b).unwrap(), "object-b");
         // Completed "now" (5000): kept until its retention from then.
         let batch = stores.sweep_batch(1000, 4999, 10).unwrap();
         assert_eq!((batch.expired, batch.results), (1, 0));
