@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 mod commands;
 mod error;
 mod logging;
+mod malloc;
 mod qr;
 mod time;
 
@@ -63,6 +64,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    malloc::two_arenas_per_core();
     let cli = Cli::parse();
     match dispatch(cli.command) {
         Ok(code) => ExitCode::from(code),
