@@ -523,19 +523,13 @@ impl VciStore {
         let Some(bytes) = self.nonces.remove(sha256(&[nonce.as_bytes()]))? else {
             return Ok(false);
         };
-        let expires_at = <[u8; 8]>::try_from(bytes.as_ref())
-            .map(i64::from_be_bytes)
-            .map_err(|_| IssuerError::Corrupt {
-                what: "nonce",
-                reason: "the expiry is not 8 bytes".into(),
-            })?;
-        Ok(expires_at > now)
+        Ok(record_expiry(Kind::Nonce, &bytes)? > now)
     }
 
     /// Removes the expired offers, tokens and nonces of up to `limit` index entries, oldest
-    /// first, walking the expiry index (nothing unexpired is read). Not flushed: losing a removal in a crash only
-    /// leaves an expired entry, refused when used (every use checks the expiry) and removed by
-    /// the next sweep.
+    /// first, walking the expiry index (nothing unexpired is read). Not flushed: losing a
+    /// removal in a crash only leaves an expired entry, refused when used (every use checks the
+    /// expiry) and removed by the next sweep.
     pub(crate) fn sweep(&self, now: i64, limit: usize) -> Result<Swept, IssuerError> {
         let end = u64::try_from(now.saturating_add(1))
             .unwrap_or(0)
