@@ -11,10 +11,13 @@
 //! A leaf is appended in the same sled transaction as the issuance record and the status entry
 //! ([`TransparencyLog::append_tx`]), so the log and the records never disagree after a crash.
 //!
-//! Cost: the log keeps a [`merkle::Tree`] in memory, the heads of its complete subtrees (about 64
-//! bytes a leaf: 6.4 MB for 100,000 credentials), filled from sled on first use and then only with
-//! the leaves appended since it last looked. A tree head, an inclusion proof or a consistency
-//! proof of any size then costs `O(log n)` hashes (a few dozen), not a pass over the log.
+//! Cost: the log keeps a [`merkle::Tree`] in memory with a floor of [`TREE_FLOOR`]: the heads of
+//! its complete subtrees of 64 leaves and more (about one byte a leaf: 1 MB for a million
+//! credentials; every head would be 64 bytes a leaf), filled from sled on first use and then only
+//! with the leaves appended since it last looked. A tree head, an inclusion proof or a
+//! consistency proof of any size then costs `O(log n)` hashes (a few dozen) and, for a size or
+//! leaf inside an older block of 64, that block's leaves read back and hashed (a few blocks a
+//! proof at most), not a pass over the log.
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -31,6 +34,9 @@ const LEAVES_TREE: &str = "log.leaves";
 const META_TREE: &str = "log.meta";
 const CHECKPOINTS_TREE: &str = "log.checkpoints";
 const SIZE_KEY: &[u8] = b"size";
+/// The in-memory tree keeps heads of subtrees of `2^TREE_FLOOR` leaves and more (and those of
+/// the block being filled): see the module docs.
+const TREE_FLOOR: u32 = 6;
 
 /// The issuer's append-only log of issued credentials.
 pub struct TransparencyLog {
@@ -45,6 +51,29 @@ pub struct TransparencyLog {
 impl std::fmt::Debug for TransparencyLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TransparencyLog").finish_non_exhaustive()
+    }
+}
+
+/// Why a tree head or proof failed: the sizes asked for (the caller names the error), or reading
+/// an older block's leaves back.
+enum TreeError {
+    Proof,
+    Read(IssuerError),
+}
+
+impl From<dojang_vc::VcError> for TreeError {
+    fn from(_: dojang_vc::VcError) -> Self {
+        TreeError::Proof
+    }
+}
+
+impl TreeError {
+    /// The read error, or `proof` for sizes or an index out of range.
+    fn or(self, proof: IssuerError) -> IssuerError {
+        match self {
+            TreeError::Proof => proof,
+            TreeError::Read(e) => e,
+        }
     }
 }
 
@@ -72,7 +101,7 @@ impl TransparencyLog {
             leaves: db.open_tree(LEAVES_TREE)?,
             meta: db.open_tree(META_TREE)?,
             checkpoints: db.open_tree(CHECKPOINTS_TREE)?,
-            tree: Mutex::new(Tree::new()),
+            tree: Mutex::new(Tree::with_floor(TREE_FLOOR)),
         })
     }
 
@@ -186,14 +215,40 @@ impl TransparencyLog {
         Ok(tree)
     }
 
+    /// The leaf hashes of leaves `start .. start + count`, read back for a tree head or proof
+    /// inside an older block (see the module docs).
+    fn leaf_hashes(&self, start: u64, count: usize) -> Result<Vec<Hash>, TreeError> {
+        let end = start.saturating_add(count as u64);
+        let mut out = Vec::with_capacity(count);
+        for (expected, kv) in
+            (start..end).zip(self.leaves.range(start.to_be_bytes()..end.to_be_bytes()))
+        {
+            let (key, bytes) =
+                kv.map_err(|source| TreeError::Read(IssuerError::Storage { source }))?;
+            if key.as_ref() != expected.to_be_bytes() {
+                return Err(TreeError::Read(corrupt(
+                    "the leaf indexes are not contiguous",
+                )));
+            }
+            out.push(merkle::leaf_hash(&bytes));
+        }
+        if out.len() != count {
+            return Err(TreeError::Read(corrupt(
+                "a leaf below the recorded size is missing",
+            )));
+        }
+        Ok(out)
+    }
+
     /// The tree head of the first `tree_size` leaves (RFC 9162 §2.1.1).
     pub fn root(&self, tree_size: u64) -> Result<Hash, IssuerError> {
         let tree = self.tree(tree_size)?;
-        tree.root(tree_size)
-            .map_err(|_| IssuerError::LogSizeOutOfRange {
-                requested: tree_size,
-                size: tree.size(),
-            })
+        let out_of_range = IssuerError::LogSizeOutOfRange {
+            requested: tree_size,
+            size: tree.size(),
+        };
+        tree.root_from(tree_size, &mut |s, c| self.leaf_hashes(s, c))
+            .map_err(|e| e.or(out_of_range))
     }
 
     /// The inclusion proof of the leaf at `index` in the tree of the first `tree_size` leaves
@@ -208,8 +263,8 @@ impl TransparencyLog {
             return Err(IssuerError::LogIndexOutOfRange { index, tree_size });
         }
         let path = tree
-            .inclusion_proof(index, tree_size)
-            .map_err(|_| IssuerError::LogIndexOutOfRange { index, tree_size })?;
+            .inclusion_proof_from(index, tree_size, &mut |s, c| self.leaf_hashes(s, c))
+            .map_err(|e| e.or(IssuerError::LogIndexOutOfRange { index, tree_size }))?;
         Ok(InclusionProof::new(index, tree_size, &path))
     }
 
@@ -228,8 +283,8 @@ impl TransparencyLog {
             return Err(out_of_range);
         }
         let proof = tree
-            .consistency_proof(old_size, new_size)
-            .map_err(|_| out_of_range)?;
+            .consistency_proof_from(old_size, new_size, &mut |s, c| self.leaf_hashes(s, c))
+            .map_err(|e| e.or(out_of_range))?;
         Ok(ConsistencyProof::new(old_size, new_size, &proof))
     }
 

@@ -4,7 +4,7 @@
 
 use dojang_did::{did_for_key, DidMethod, PrivateJwk};
 use dojang_issuer::{IssuerError, TransparencyLog};
-use dojang_vc::log::{verify_checkpoint, Checkpoint, LogLeaf};
+use dojang_vc::log::{verify_checkpoint, Checkpoint, ConsistencyProof, InclusionProof, LogLeaf};
 use dojang_vc::merkle;
 use dojang_vc::{Budget, VerificationKey};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
@@ -209,4 +209,59 @@ fn a_rewritten_log_is_not_consistent_with_its_past() {
     inclusion.verify(&leaf(7), &old).unwrap();
     let forked_inclusion = forked.inclusion_proof(7, 20).unwrap();
     assert!(forked_inclusion.verify(&leaf(7), &new).is_err());
+}
+
+/// Past the in-memory tree's floor (blocks of 64 leaves): heads and proofs at sizes and indexes
+/// inside older blocks, whose leaves the log reads back, match the reference computed over every
+/// leaf, before and after the log is reopened (its tree then refilled from sled).
+#[test]
+fn heads_and_proofs_inside_older_blocks_match_the_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let hashes: Vec<merkle::Hash> = (0..200)
+        .map(|i| merkle::leaf_hash(&leaf(i).to_bytes()))
+        .collect();
+    let check = |log: &TransparencyLog| {
+        for size in [
+            1u64, 5, 63, 64, 65, 100, 127, 128, 129, 150, 191, 192, 199, 200,
+        ] {
+            let n = size as usize;
+            assert_eq!(
+                log.root(size).unwrap(),
+                merkle::root(&hashes[..n]),
+                "root of {size}"
+            );
+            for index in [0, 1, 31, 62, 63, 64, 70, 99, 128, 140, 198, 199] {
+                if index < size {
+                    let proof = log.inclusion_proof(index, size).unwrap();
+                    let expected = merkle::inclusion_proof(&hashes[..n], index).unwrap();
+                    assert_eq!(
+                        proof,
+                        InclusionProof::new(index, size, &expected),
+                        "{index} in {size}"
+                    );
+                }
+            }
+            for old in [0u64, 1, 3, 63, 64, 65, 99, 128, 129, 190] {
+                if old <= size {
+                    let proof = log.consistency_proof(old, size).unwrap();
+                    let expected = merkle::consistency_proof(&hashes[..n], old).unwrap();
+                    assert_eq!(
+                        proof,
+                        ConsistencyProof::new(old, size, &expected),
+                        "{old}..{size}"
+                    );
+                }
+            }
+        }
+    };
+    {
+        let db = sled::open(dir.path()).unwrap();
+        let log = TransparencyLog::open(&db).unwrap();
+        for i in 0..200 {
+            log.append(&leaf(i)).unwrap();
+        }
+        check(&log);
+    }
+    let db = sled::open(dir.path()).unwrap();
+    check(&TransparencyLog::open(&db).unwrap());
 }

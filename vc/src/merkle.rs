@@ -321,19 +321,42 @@ pub fn verify_consistency(
 }
 
 /// A growing tree that keeps the head of every complete subtree: `levels[h][j]` is the head of
-/// leaves `j·2^h .. (j+1)·2^h`. About two hashes of memory per leaf; an append costs one node
-/// hash amortised, and a tree head or proof of any size up to [`Tree::size`] costs `O(log n)`
-/// hashes (only the subtrees along the tree's ragged right edge are hashed on demand). The
-/// issuer's log keeps one.
+/// leaves `j·2^h .. (j+1)·2^h`. An append costs one node hash amortised, and a tree head or proof
+/// of any size up to [`Tree::size`] costs `O(log n)` hashes (only the subtrees along the tree's
+/// ragged right edge are hashed on demand).
+///
+/// With a *floor* `f` ([`Tree::with_floor`]) the tree keeps the heads below level `f` only for
+/// the block of `2^f` leaves still being filled: about `2 / 2^f` hashes of memory per leaf instead
+/// of two. A head inside an older block is then rebuilt from that block's leaf hashes, which the
+/// caller reads back from its storage ([`Tree::root_from`] and the other `_from` methods: at most
+/// a few blocks a call). The issuer's log keeps one with a floor, so its memory does not grow by
+/// 64 bytes a credential.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tree {
+    /// Levels `0..floor` hold only the filling block's nodes (`levels[h][j]` is then the head of
+    /// leaves `base + j·2^h ..`); levels from `floor` up hold every complete subtree's head.
     levels: Vec<Vec<Hash>>,
+    floor: u32,
+    size: u64,
 }
 
+/// Where a floored tree finds the leaf hashes of an older block: `fetch(start, count)` returns
+/// the hashes of leaves `start .. start + count`.
+pub type LeafSource<'a, E> = &'a mut dyn FnMut(u64, usize) -> Result<Vec<Hash>, E>;
+
 impl Tree {
-    /// The empty tree.
+    /// The empty tree, keeping every head in memory.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The empty tree keeping heads below level `floor` only for the block of `2^floor` leaves
+    /// being filled (see the type's docs). `floor` is at most 16.
+    pub fn with_floor(floor: u32) -> Self {
+        Self {
+            floor: floor.min(16),
+            ..Self::default()
+        }
     }
 
     /// The tree of `leaves` (leaf hashes).
@@ -347,13 +370,18 @@ impl Tree {
 
     /// Leaves in the tree.
     pub fn size(&self) -> u64 {
-        self.levels.first().map_or(0, |l| l.len() as u64)
+        self.size
+    }
+
+    /// The first leaf of the block still being filled: heads below the floor are kept from here.
+    fn base(&self) -> u64 {
+        (self.size >> self.floor) << self.floor
     }
 
     /// Appends a leaf hash; every complete subtree it completes gets its head.
     pub fn push(&mut self, leaf: Hash) {
         let mut node = leaf;
-        let mut h = 0;
+        let mut h = 0usize;
         loop {
             if self.levels.len() == h {
                 self.levels.push(Vec::new());
@@ -367,32 +395,52 @@ impl Tree {
             node = node_hash(&level[len - 2], &level[len - 1]);
             h += 1;
         }
-    }
-
-    /// MTH(D[lo:hi]) for `lo < hi <= size`: a stored head when the range is a complete subtree,
-    /// else split as §2.1.1 does (in RFC 9162's recursions the left part always is one).
-    fn mth(&self, lo: usize, hi: usize) -> Hash {
-        let n = hi - lo;
-        if n == 0 {
-            return EMPTY_ROOT;
-        }
-        if n.is_power_of_two() && lo % n == 0 {
-            let h = n.trailing_zeros() as usize;
-            if let Some(head) = self.levels.get(h).and_then(|l| l.get(lo >> h)) {
-                return *head;
+        self.size += 1;
+        if self.floor > 0 && self.size % (1u64 << self.floor) == 0 {
+            // The block is complete: its head is now at level `floor`; what lies below goes.
+            for level in &mut self.levels[..self.floor as usize] {
+                level.clear();
             }
         }
-        if n == 1 {
-            // Not reached for lo < hi <= size: a single leaf is always stored.
-            return self
-                .levels
-                .first()
-                .and_then(|l| l.get(lo))
-                .copied()
-                .unwrap_or(EMPTY_ROOT);
+    }
+
+    /// A stored head: MTH(D[lo:lo+2^h]) for aligned `lo`, if this tree keeps it.
+    fn stored(&self, lo: u64, h: u32) -> Option<Hash> {
+        let index = if h >= self.floor {
+            lo >> h
+        } else {
+            lo.checked_sub(self.base())? >> h
+        };
+        let index = usize::try_from(index).ok()?;
+        self.levels.get(h as usize)?.get(index).copied()
+    }
+
+    /// MTH(D[lo:hi]) for `lo < hi <= size`: a stored head when the range is a complete subtree
+    /// this tree keeps; inside an older block below the floor, from that block's leaf hashes
+    /// (`blocks`, fetched on first use); else split as §2.1.1 does (in RFC 9162's recursions the
+    /// left part always is a complete subtree).
+    fn mth<E>(&self, lo: u64, hi: u64, blocks: &mut Blocks<'_, E>) -> Result<Hash, E> {
+        let n = hi - lo;
+        if n == 0 {
+            return Ok(EMPTY_ROOT);
         }
-        let k = split_point(n);
-        node_hash(&self.mth(lo, lo + k), &self.mth(lo + k, hi))
+        if n.is_power_of_two() && lo % n == 0 {
+            if let Some(head) = self.stored(lo, n.trailing_zeros()) {
+                return Ok(head);
+            }
+        }
+        let block = 1u64 << self.floor;
+        if lo < self.base() && n <= block && lo / block == (hi - 1) / block {
+            let start = lo - lo % block;
+            let leaves = blocks.get(start, block)?;
+            let (a, b) = ((lo - start) as usize, (hi - start) as usize);
+            return Ok(leaves.get(a..b).map_or(EMPTY_ROOT, root));
+        }
+        let k = split_point(usize::try_from(n).unwrap_or(usize::MAX)) as u64;
+        Ok(node_hash(
+            &self.mth(lo, lo + k, blocks)?,
+            &self.mth(lo + k, hi, blocks)?,
+        ))
     }
 
     fn checked_size(&self, tree_size: u64) -> Result<usize, VcError> {
@@ -402,25 +450,113 @@ impl Tree {
             .ok_or(proof_error("the tree size is beyond the tree"))
     }
 
-    /// The head of the tree of the first `tree_size` leaves (RFC 9162 §2.1.1).
-    pub fn root(&self, tree_size: u64) -> Result<Hash, VcError> {
-        match self.checked_size(tree_size)? {
-            0 => Ok(EMPTY_ROOT),
-            n => Ok(self.mth(0, n)),
+    /// Runs `walk` with an `mth` that reads older blocks from `fetch`; the first fetch error wins.
+    fn with_mth<T, E: From<VcError>>(
+        &self,
+        fetch: LeafSource<'_, E>,
+        walk: impl FnOnce(&dyn Fn(usize, usize) -> Hash) -> Result<T, VcError>,
+    ) -> Result<T, E> {
+        let blocks = std::cell::RefCell::new(Blocks {
+            fetch,
+            cached: Vec::new(),
+            error: None,
+        });
+        let mth = |lo: usize, hi: usize| {
+            let mut b = blocks.borrow_mut();
+            match self.mth(lo as u64, hi as u64, &mut b) {
+                Ok(h) => h,
+                Err(e) => {
+                    b.error.get_or_insert(e);
+                    EMPTY_ROOT
+                }
+            }
+        };
+        let out = walk(&mth);
+        match blocks.into_inner().error {
+            Some(e) => Err(e),
+            None => Ok(out?),
         }
     }
 
-    /// The audit path of leaf `index` in the tree of the first `tree_size` leaves (RFC 9162
-    /// §2.1.3.1); the same as [`inclusion_proof`] over those leaves.
-    pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<Vec<Hash>, VcError> {
+    /// [`Tree::root`] for a tree with a floor, reading older blocks' leaf hashes from `fetch`.
+    pub fn root_from<E: From<VcError>>(
+        &self,
+        tree_size: u64,
+        fetch: LeafSource<'_, E>,
+    ) -> Result<Hash, E> {
         let n = self.checked_size(tree_size)?;
-        path(n, index, |lo, hi| self.mth(lo, hi))
+        self.with_mth(fetch, |mth| Ok(if n == 0 { EMPTY_ROOT } else { mth(0, n) }))
+    }
+
+    /// [`Tree::inclusion_proof`] for a tree with a floor, reading older blocks from `fetch`.
+    pub fn inclusion_proof_from<E: From<VcError>>(
+        &self,
+        index: u64,
+        tree_size: u64,
+        fetch: LeafSource<'_, E>,
+    ) -> Result<Vec<Hash>, E> {
+        let n = self.checked_size(tree_size)?;
+        self.with_mth(fetch, |mth| path(n, index, mth))
+    }
+
+    /// [`Tree::consistency_proof`] for a tree with a floor, reading older blocks from `fetch`.
+    pub fn consistency_proof_from<E: From<VcError>>(
+        &self,
+        old_size: u64,
+        new_size: u64,
+        fetch: LeafSource<'_, E>,
+    ) -> Result<Vec<Hash>, E> {
+        let n = self.checked_size(new_size)?;
+        self.with_mth(fetch, |mth| proof(n, old_size, mth))
+    }
+
+    /// For a tree without a floor every head is in memory: nothing is fetched.
+    fn in_memory<T>(
+        &self,
+        f: impl FnOnce(&Self, LeafSource<'_, VcError>) -> Result<T, VcError>,
+    ) -> Result<T, VcError> {
+        f(self, &mut |_, _| {
+            Err(proof_error("the tree keeps no leaves below its floor"))
+        })
+    }
+
+    /// The head of the tree of the first `tree_size` leaves (RFC 9162 §2.1.1), for a tree
+    /// without a floor ([`Tree::root_from`] otherwise).
+    pub fn root(&self, tree_size: u64) -> Result<Hash, VcError> {
+        self.in_memory(|t, fetch| t.root_from(tree_size, fetch))
+    }
+
+    /// The audit path of leaf `index` in the tree of the first `tree_size` leaves (RFC 9162
+    /// §2.1.3.1); the same as [`inclusion_proof`] over those leaves. For a tree without a floor.
+    pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<Vec<Hash>, VcError> {
+        self.in_memory(|t, fetch| t.inclusion_proof_from(index, tree_size, fetch))
     }
 
     /// The consistency proof from the first `old_size` to the first `new_size` leaves (RFC 9162
-    /// §2.1.4.1); the same as [`consistency_proof`] over those leaves.
+    /// §2.1.4.1); the same as [`consistency_proof`] over those leaves. For a tree without a
+    /// floor.
     pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, VcError> {
-        let n = self.checked_size(new_size)?;
-        proof(n, old_size, |lo, hi| self.mth(lo, hi))
+        self.in_memory(|t, fetch| t.consistency_proof_from(old_size, new_size, fetch))
+    }
+}
+
+/// The older blocks one call has read (a handful at most), and the first error reading them.
+struct Blocks<'a, E> {
+    fetch: LeafSource<'a, E>,
+    cached: Vec<(u64, Vec<Hash>)>,
+    error: Option<E>,
+}
+
+impl<E> Blocks<'_, E> {
+    fn get(&mut self, start: u64, count: u64) -> Result<&[Hash], E> {
+        let at = match self.cached.iter().position(|(s, _)| *s == start) {
+            Some(at) => at,
+            None => {
+                let leaves = (self.fetch)(start, count as usize)?;
+                self.cached.push((start, leaves));
+                self.cached.len() - 1
+            }
+        };
+        Ok(&self.cached[at].1)
     }
 }

@@ -561,3 +561,111 @@ fn damaged_consistency_proofs_fail() {
     }
     assert!(cases > 10_000, "{cases}");
 }
+
+/// A tree with a floor gives the same heads and proofs as one without, for every size, index and
+/// pair of sizes up to a few blocks, whatever blocks it has to read back; and it reads only the
+/// blocks it needs, a handful a call.
+#[test]
+fn floored_trees_match_the_full_tree() {
+    let leaves = hashes(&data(40));
+    let full = Tree::from_leaves(&leaves);
+    for floor in 1..=4u32 {
+        let block = 1usize << floor;
+        let mut tree = Tree::with_floor(floor);
+        for (i, leaf) in leaves.iter().enumerate() {
+            tree.push(*leaf);
+            let size = i as u64 + 1;
+            let mut reads = Vec::new();
+            let mut fetch = |start: u64, count: usize| -> Result<Vec<Hash>, dojang_vc::VcError> {
+                assert_eq!(start as usize % block, 0, "blocks are aligned");
+                assert_eq!(count, block);
+                assert!(
+                    start + count as u64 <= size,
+                    "only complete blocks are read"
+                );
+                reads.push(start);
+                Ok(leaves[start as usize..start as usize + count].to_vec())
+            };
+            for n in 0..=size {
+                assert_eq!(
+                    tree.root_from(n, &mut fetch).unwrap(),
+                    full.root(n).unwrap(),
+                    "floor {floor} size {size} root of {n}"
+                );
+                for index in 0..n {
+                    assert_eq!(
+                        tree.inclusion_proof_from(index, n, &mut fetch).unwrap(),
+                        full.inclusion_proof(index, n).unwrap(),
+                        "floor {floor} size {size} path of {index} in {n}"
+                    );
+                }
+                for old in 0..=n {
+                    assert_eq!(
+                        tree.consistency_proof_from(old, n, &mut fetch).unwrap(),
+                        full.consistency_proof(old, n).unwrap(),
+                        "floor {floor} size {size} proof {old}..{n}"
+                    );
+                }
+            }
+            assert!(tree.root_from(size + 1, &mut fetch).is_err());
+        }
+        // Memory: below the floor only the filling block's nodes are kept (a hash prints as
+        // one `[..]`, as does each level).
+        let kept = format!("{tree:?}").matches('[').count();
+        let all = format!("{full:?}").matches('[').count();
+        let most = if floor == 1 { all * 2 / 3 } else { all / 3 };
+        assert!(
+            kept < most,
+            "floor {floor}: {kept} arrays kept, {all} without a floor"
+        );
+    }
+}
+
+/// One call reads each older block at most once, and a failed read is the call's error.
+#[test]
+fn floored_tree_reads_each_block_once_and_reports_read_errors() {
+    let leaves = hashes(&data(64));
+    let mut tree = Tree::with_floor(3);
+    for leaf in &leaves {
+        tree.push(*leaf);
+    }
+    let mut reads = Vec::new();
+    let mut fetch = |start: u64, count: usize| -> Result<Vec<Hash>, dojang_vc::VcError> {
+        reads.push(start);
+        Ok(leaves[start as usize..start as usize + count].to_vec())
+    };
+    let full = Tree::from_leaves(&leaves);
+    assert_eq!(
+        tree.consistency_proof_from(13, 45, &mut fetch).unwrap(),
+        full.consistency_proof(13, 45).unwrap()
+    );
+    let mut sorted = reads.clone();
+    sorted.dedup();
+    assert_eq!(sorted.len(), reads.len(), "a block read twice: {reads:?}");
+    assert!(reads.len() <= 3, "{reads:?}");
+    #[derive(Debug, PartialEq)]
+    enum ReadError {
+        Proof,
+        DiskGone,
+    }
+    impl From<dojang_vc::VcError> for ReadError {
+        fn from(_: dojang_vc::VcError) -> Self {
+            ReadError::Proof
+        }
+    }
+    let mut failing =
+        |_: u64, _: usize| -> Result<Vec<Hash>, ReadError> { Err(ReadError::DiskGone) };
+    let err = tree
+        .inclusion_proof_from(5, 64, &mut failing)
+        .expect_err("a read error is the call's error");
+    assert_eq!(err, ReadError::DiskGone);
+    assert_eq!(
+        tree.root_from(65, &mut failing).unwrap_err(),
+        ReadError::Proof
+    );
+    // A head the tree keeps needs no read at all.
+    assert_eq!(
+        tree.root_from(64, &mut failing).unwrap(),
+        full.root(64).unwrap()
+    );
+}

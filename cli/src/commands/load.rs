@@ -19,7 +19,10 @@
 //! 4. Repeat until `--duration` of driving is done. The first round is small
 //!    ([`FIRST_ROUND_PER_CONNECTION`]); later rounds are sized from the measured rate, each to at
 //!    most [`ROUND_MAX_DRIVE`] of work and [`ROUND_MAX_PREPARE`] of preparation, so that every
-//!    prepared nonce is used well within its lifetime and the client's memory stays bounded.
+//!    prepared nonce is used well within its lifetime and the client's memory stays bounded. A
+//!    round also stops driving at [`ROUND_DEADLINE_FACTOR`] times [`ROUND_MAX_DRIVE`] (work left
+//!    over is dropped): a round sized from a faster earlier rate would otherwise drive on, and
+//!    its samples would be re-read later than a short result retention keeps them.
 //!    Throughput is requests over the time spent driving.
 //!
 //! With `--pid`, the service's resident memory is read from `/proc/PID/status` every
@@ -89,6 +92,8 @@ const FIRST_ROUND_PER_CONNECTION: usize = 32;
 /// storage of unanswered requests more than its answers (a minute at 2,000/s is 120,000
 /// requests held at once, each with its signed request object).
 const ROUND_MAX_DRIVE: Duration = Duration::from_secs(10);
+/// A round stops driving after this many times [`ROUND_MAX_DRIVE`], done or not.
+const ROUND_DEADLINE_FACTOR: u32 = 2;
 /// The longest one round's preparation may take (see [`ROUND_MAX_DRIVE`]).
 const ROUND_MAX_PREPARE: Duration = Duration::from_secs(120);
 /// How often the service's memory is read.
@@ -1536,7 +1541,7 @@ async fn run_load(target: Arc<Target>, drive: &DriveArgs) -> Result<Value, CliEr
             &target,
             conns,
             Arc::new(items),
-            started + remaining,
+            started + remaining.min(ROUND_MAX_DRIVE * ROUND_DEADLINE_FACTOR),
             drive.sample_every,
             &progress,
         )
