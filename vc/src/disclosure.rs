@@ -45,13 +45,28 @@ impl std::fmt::Debug for DigestText {
 }
 
 /// A decoded Disclosure, with the exact string it came from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Disclosure {
-    encoded: String,
+    /// The Disclosure as received, then its salt, then its claim name (if any): one allocation
+    /// for the three.
+    text: String,
+    encoded_len: usize,
+    salt_len: usize,
+    name_len: Option<usize>,
     digest: DigestText,
-    salt: String,
-    name: Option<String>,
     value: Value,
+}
+
+impl std::fmt::Debug for Disclosure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Disclosure")
+            .field("encoded", &self.as_str())
+            .field("digest", &self.digest)
+            .field("salt", &self.salt())
+            .field("name", &self.name())
+            .field("value", &self.value)
+            .finish()
+    }
 }
 
 impl Disclosure {
@@ -71,7 +86,28 @@ impl Disclosure {
         scratch.clear();
         B64.decode_vec(encoded, scratch)
             .map_err(|_| malformed("not base64url without padding"))?;
-        let Value::Array(mut items) = json::parse(scratch, budget.max_json_depth, "disclosure")?
+        // Room for the salt and a claim name after the text received; a longer name grows it.
+        let mut text = String::with_capacity(encoded.len() + scratch.len().min(64));
+        text.push_str(encoded);
+        // One pass over the usual shape; anything else (every error included) is read by the
+        // general parser below, which names the error.
+        if let Some(parts) = json::disclosure_parts(scratch, budget.max_json_depth, &mut text) {
+            return Ok(Self {
+                digest: DigestText::of(encoded),
+                text,
+                encoded_len: encoded.len(),
+                salt_len: parts.salt_len,
+                name_len: parts.name_len,
+                value: parts.value,
+            });
+        }
+        Self::parse_general(encoded, scratch, budget)
+    }
+
+    /// The general path of [`Disclosure::parse_with`]: strict JSON first, then the shape.
+    fn parse_general(encoded: &str, decoded: &[u8], budget: &Budget) -> Result<Self, VcError> {
+        let malformed = |reason| VcError::DisclosureMalformed { reason };
+        let Value::Array(mut items) = json::parse(decoded, budget.max_json_depth, "disclosure")?
         else {
             return Err(malformed("not a JSON array"));
         };
@@ -92,13 +128,31 @@ impl Disclosure {
         let Some(Value::String(salt)) = salt else {
             return Err(malformed("the salt is not a string"));
         };
-        Ok(Self {
-            digest: DigestText::of(encoded),
-            encoded: encoded.to_owned(),
-            salt,
-            name,
+        Ok(Self::assemble(
+            encoded.to_owned(),
+            &salt,
+            name.as_deref(),
             value,
-        })
+        ))
+    }
+
+    /// A Disclosure from its parts; `encoded` must be their encoding.
+    fn assemble(encoded: String, salt: &str, name: Option<&str>, value: Value) -> Self {
+        let mut text = encoded;
+        let encoded_len = text.len();
+        text.reserve_exact(salt.len() + name.map_or(0, str::len));
+        text.push_str(salt);
+        if let Some(name) = name {
+            text.push_str(name);
+        }
+        Self {
+            digest: DigestText::of(text.get(..encoded_len).unwrap_or_default()),
+            text,
+            encoded_len,
+            salt_len: salt.len(),
+            name_len: name.map(str::len),
+            value,
+        }
     }
 
     /// Makes a new Disclosure with a fresh 128-bit salt from the OS random number generator.
@@ -112,19 +166,12 @@ impl Disclosure {
             Some(n) => serde_json::json!([salt, n, value]),
             None => serde_json::json!([salt, value]),
         };
-        let encoded = B64.encode(array.to_string());
-        Self {
-            digest: DigestText::of(&encoded),
-            encoded,
-            salt,
-            name: name.map(str::to_owned),
-            value,
-        }
+        Self::assemble(B64.encode(array.to_string()), &salt, name, value)
     }
 
     /// The Disclosure exactly as encoded.
     pub fn as_str(&self) -> &str {
-        &self.encoded
+        self.text.get(..self.encoded_len).unwrap_or_default()
     }
     /// Its SHA-256 digest.
     pub fn digest(&self) -> &str {
@@ -132,19 +179,28 @@ impl Disclosure {
     }
     /// The salt.
     pub fn salt(&self) -> &str {
-        &self.salt
+        let start = self.encoded_len;
+        self.text
+            .get(start..start + self.salt_len)
+            .unwrap_or_default()
     }
     /// The claim name (object property) or `None` (array element).
     pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+        let start = self.encoded_len + self.salt_len;
+        self.name_len
+            .map(|len| self.text.get(start..start + len).unwrap_or_default())
     }
     /// The claim value (which may itself hold `_sd` digests).
     pub fn value(&self) -> &Value {
         &self.value
     }
+    /// Moves the claim value out, leaving `null` (for processing that gives the Disclosure up).
+    pub(crate) fn take_value(&mut self) -> Value {
+        std::mem::take(&mut self.value)
+    }
     /// Number of array elements: 3 for an object property, 2 for an array element.
     pub fn element_count(&self) -> usize {
-        if self.name.is_some() {
+        if self.name_len.is_some() {
             3
         } else {
             2
@@ -226,5 +282,111 @@ mod tests {
             mine.iter().chain(&theirs).copied().collect();
         assert_eq!(all.len(), 600);
         assert!(!all.contains(&[0; SALT_BYTES]));
+    }
+
+    /// The one-pass reader against the general path, on one decoded Disclosure.
+    fn one_pass_agrees(encoded: &str, decoded: &[u8], budget: &Budget) -> Result<bool, String> {
+        let mut text = encoded.to_owned();
+        let general = Disclosure::parse_general(encoded, decoded, budget);
+        let Some(parts) = json::disclosure_parts(decoded, budget.max_json_depth, &mut text) else {
+            if text != encoded {
+                return Err(format!("text left changed: {text:?}"));
+            }
+            return Ok(false);
+        };
+        let fast = Disclosure {
+            digest: DigestText::of(encoded),
+            text,
+            encoded_len: encoded.len(),
+            salt_len: parts.salt_len,
+            name_len: parts.name_len,
+            value: parts.value,
+        };
+        match general {
+            Ok(g) if g == fast && format!("{g:?}") == format!("{fast:?}") => Ok(true),
+            other => Err(format!(
+                "{:?}: one pass {fast:?}, general {other:?}",
+                String::from_utf8_lossy(decoded)
+            )),
+        }
+    }
+
+    #[test]
+    fn one_pass_reader_agrees_with_the_general_path() {
+        use rand::{Rng as _, SeedableRng as _};
+        let mut inputs: Vec<Vec<u8>> = crate::json::tests::corpus_and_vectors()
+            .into_iter()
+            .filter(|d| d.first() == Some(&b'['))
+            .collect();
+        for text in [
+            r#"["s","n",1]"#,
+            r#"["s",1]"#,
+            r#"["s","v"]"#,
+            r#"[ "s" , "n" , "v" ]"#,
+            r#"["s","n"]"#,
+            r#"["s"]"#,
+            r#"["s","n",1,2]"#,
+            r#"["s","n","v",]"#,
+            r#"[]"#,
+            r#"[1,"n",1]"#,
+            r#"["s",1,2]"#,
+            r#"["s",{"a":1,"a":2}]"#,
+            r#"["s","n",[[[]]]]"#,
+            r#"["\u0073","\u006e\n",{"_sd":["x"]}]"#,
+            r#"["s","n",1] x"#,
+            r#"["s","n" 1]"#,
+            r#"["s","\uD800",1]"#,
+            r#"["s","n",01]"#,
+            r#"["s","n",-0]"#,
+            r#"["s",1e400]"#,
+            r#"{"s":1}"#,
+            r#""s""#,
+            "[\"s\",\"n\",\"\u{1}\"]",
+            "[\"s\",\"이름\",\"홍길동\"]",
+            r#"["s","...",1]"#,
+            r#"["s","_sd",null]"#,
+            r#"["","",""]"#,
+            r#"["s","",true]"#,
+            r#"["s","a\"b",1]"#,
+            r#"["s\\","n",1]"#,
+            r#"["s","n","\u00e9"]"#,
+        ] {
+            inputs.push(text.as_bytes().to_vec());
+        }
+        for depth in 0..5 {
+            let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            inputs.push(format!(r#"["s","n",{nested}]"#).into_bytes());
+            inputs.push(format!(r#"["s",{nested}]"#).into_bytes());
+        }
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(9901);
+        for _ in 0..3000 {
+            let mut text = String::from("[");
+            crate::json::tests::random_string(&mut rng, &mut text);
+            text.push(',');
+            if rng.gen_bool(0.7) {
+                crate::json::tests::random_string(&mut rng, &mut text);
+                text.push(',');
+            }
+            crate::json::tests::random_json(&mut rng, 3, &mut text);
+            text.push(']');
+            let bytes = text.into_bytes();
+            inputs.push(crate::json::tests::mutate(&mut rng, &bytes));
+            inputs.push(bytes);
+        }
+        let mut one_pass = 0;
+        for decoded in &inputs {
+            let encoded = B64.encode(decoded);
+            for depth in [0, 1, 2, 3, 32] {
+                let budget = Budget {
+                    max_json_depth: depth,
+                    ..Budget::default()
+                };
+                match one_pass_agrees(&encoded, decoded, &budget) {
+                    Ok(read) => one_pass += usize::from(read),
+                    Err(e) => panic!("depth {depth}: {e}"),
+                }
+            }
+        }
+        assert!(one_pass > 5000, "{one_pass} of {}", inputs.len() * 5);
     }
 }

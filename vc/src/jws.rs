@@ -1,6 +1,8 @@
 //! Compact JWS: parse keeping the exact bytes received, sign with Ed25519, and verify with a key
 //! and algorithm chosen by the verifier, never by the token (RFC 7515, RFC 8725 §2.1, §3.1).
 
+use std::sync::Arc;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
 use dojang_did::PublicJwk;
@@ -131,13 +133,41 @@ impl JwtPart {
     }
 }
 
+/// What [`Jws::read`] decodes, before the text is kept.
+struct Read {
+    signing_input_len: usize,
+    header: Map<String, Value>,
+    payload: Map<String, Value>,
+    signature: Option<[u8; 64]>,
+    part: JwtPart,
+}
+
+impl Read {
+    fn keep(self, text: Arc<str>, range: std::ops::Range<usize>) -> Jws {
+        Jws {
+            text,
+            start: range.start,
+            end: range.end,
+            signing_input_len: self.signing_input_len,
+            header: self.header,
+            payload: self.payload,
+            signature: self.signature,
+            part: self.part,
+        }
+    }
+}
+
 /// Header members that would let a token pick its own key or change how it is processed.
 const FORBIDDEN_HEADER_MEMBERS: &[&str] = &["jwk", "x5c", "jku", "x5u", "crit"];
 
 /// A compact JWS as received: the exact text, its parsed header, and its not yet trusted payload.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Jws {
-    compact: String,
+    /// The text the JWS was read from (for a JWS of an SD-JWT, the whole SD-JWT, shared), and
+    /// where in it the compact JWS lies.
+    text: Arc<str>,
+    start: usize,
+    end: usize,
     signing_input_len: usize,
     header: Map<String, Value>,
     payload: Map<String, Value>,
@@ -146,9 +176,39 @@ pub struct Jws {
     part: JwtPart,
 }
 
+impl std::fmt::Debug for Jws {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jws")
+            .field("compact", &self.as_str())
+            .field("signing_input_len", &self.signing_input_len)
+            .field("header", &self.header)
+            .field("payload", &self.payload)
+            .field("signature", &self.signature)
+            .field("part", &self.part)
+            .finish()
+    }
+}
+
 impl Jws {
     /// Splits and decodes a compact JWS. Header and payload must be strict JSON objects.
     pub fn parse(compact: &str, budget: &Budget, part: JwtPart) -> Result<Self, VcError> {
+        let read = Self::read(compact, budget, part)?;
+        Ok(read.keep(Arc::from(compact), 0..compact.len()))
+    }
+
+    /// [`Jws::parse`] of `text[range]`, keeping `text` shared rather than copying the range.
+    pub(crate) fn parse_within(
+        text: &Arc<str>,
+        range: std::ops::Range<usize>,
+        budget: &Budget,
+        part: JwtPart,
+    ) -> Result<Self, VcError> {
+        let compact = text.get(range.clone()).unwrap_or_default();
+        let read = Self::read(compact, budget, part)?;
+        Ok(read.keep(Arc::clone(text), range))
+    }
+
+    fn read(compact: &str, budget: &Budget, part: JwtPart) -> Result<Read, VcError> {
         let malformed = |reason| VcError::MalformedJwt {
             part: part.label(),
             reason,
@@ -159,33 +219,35 @@ impl Jws {
         else {
             return Err(malformed("a compact JWS has exactly three segments"));
         };
-        // Header and payload are decoded in turn into one buffer; the signature, 64 bytes for
-        // both algorithms, stays inline.
-        let mut decoded = Vec::with_capacity((h.len() + p.len()) / 4 * 3 + 6);
-        B64.decode_vec(h, &mut decoded)
-            .map_err(|_| malformed("header is not base64url"))?;
-        let header_len = decoded.len();
-        B64.decode_vec(p, &mut decoded)
-            .map_err(|_| malformed("payload is not base64url"))?;
-        let (header_json, payload_json) = decoded.split_at(header_len);
-        let mut signature = [0u8; 64];
-        let signature = match B64.decode_slice(s, &mut signature) {
-            Ok(0) => return Err(malformed("the signature is empty")),
-            Ok(64) => Some(signature),
-            // Another length verifies under no key; decoded only to tell it from bad base64.
-            Ok(_) => None,
-            Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
-                B64.decode(s)
-                    .map_err(|_| malformed("signature is not base64url"))?;
-                None
-            }
-            Err(_) => return Err(malformed("signature is not base64url")),
-        };
-        let header = json::parse_object(header_json, budget.max_json_depth, part.header_label())?;
-        let payload =
-            json::parse_object(payload_json, budget.max_json_depth, part.payload_label())?;
-        Ok(Self {
-            compact: compact.to_owned(),
+        // Header and payload are decoded in turn into the thread's buffer; the signature, 64
+        // bytes for both algorithms, stays inline.
+        let (header, payload, signature) = crate::scratch::with_bytes(|decoded| {
+            B64.decode_vec(h, decoded)
+                .map_err(|_| malformed("header is not base64url"))?;
+            let header_len = decoded.len();
+            B64.decode_vec(p, decoded)
+                .map_err(|_| malformed("payload is not base64url"))?;
+            let (header_json, payload_json) = decoded.split_at(header_len);
+            let mut signature = [0u8; 64];
+            let signature = match B64.decode_slice(s, &mut signature) {
+                Ok(0) => return Err(malformed("the signature is empty")),
+                Ok(64) => Some(signature),
+                // Another length verifies under no key; decoded only to tell it from bad base64.
+                Ok(_) => None,
+                Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
+                    B64.decode(s)
+                        .map_err(|_| malformed("signature is not base64url"))?;
+                    None
+                }
+                Err(_) => return Err(malformed("signature is not base64url")),
+            };
+            let header =
+                json::parse_object(header_json, budget.max_json_depth, part.header_label())?;
+            let payload =
+                json::parse_object(payload_json, budget.max_json_depth, part.payload_label())?;
+            Ok((header, payload, signature))
+        })?;
+        Ok(Read {
             signing_input_len: h.len() + 1 + p.len(),
             header,
             payload,
@@ -196,7 +258,7 @@ impl Jws {
 
     /// The exact compact text received.
     pub fn as_str(&self) -> &str {
-        &self.compact
+        self.text.get(self.start..self.end).unwrap_or_default()
     }
 
     /// The protected header.
@@ -225,13 +287,15 @@ impl Jws {
         key: &VerificationKey,
         allowed: &[Algorithm],
     ) -> Result<&Map<String, Value>, VcError> {
-        let alg = self.header_str("alg").unwrap_or("").to_owned();
+        let alg = self.header_str("alg").unwrap_or("");
         if !allowed.iter().any(|a| a.name() == alg) {
-            return Err(VcError::AlgNotAllowed { alg });
+            return Err(VcError::AlgNotAllowed {
+                alg: alg.to_owned(),
+            });
         }
         if key.algorithm().name() != alg {
             return Err(VcError::AlgKeyMismatch {
-                alg,
+                alg: alg.to_owned(),
                 key_alg: key.algorithm().name(),
             });
         }
@@ -241,7 +305,7 @@ impl Jws {
         {
             return Err(VcError::ForbiddenHeader { member });
         }
-        let message = &self.compact.as_bytes()[..self.signing_input_len];
+        let message = &self.as_str().as_bytes()[..self.signing_input_len];
         if self
             .signature
             .is_some_and(|sig| key.verify_signature(message, &sig))

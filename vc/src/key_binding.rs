@@ -125,7 +125,10 @@ pub fn verify(
         return Err(VcError::KbNonceMismatch);
     }
     let hash = claims.get("sd_hash").and_then(Value::as_str);
-    if hash != Some(sd_hash(sd_jwt.presented()).as_str()) {
+    let mut expected = [0u8; 43];
+    // 32 bytes always encode to 43 characters without padding: this cannot fail.
+    let _ = B64.encode_slice(Sha256::digest(sd_jwt.presented().as_bytes()), &mut expected);
+    if hash.map(str::as_bytes) != Some(&expected[..]) {
         return Err(VcError::KbSdHashMismatch);
     }
     Ok(KeyBindingClaims {

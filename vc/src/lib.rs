@@ -35,6 +35,7 @@ pub mod oid4vci;
 pub mod oid4vp;
 pub mod present;
 pub mod process;
+mod scratch;
 mod sd_jwt;
 pub mod sd_jwt_vc;
 pub mod status_list;

@@ -4,6 +4,8 @@
 //! element `{"...": digest}` is matched against the Disclosures; the result is the payload with
 //! the disclosed claims put back in place and everything else of SD-JWT removed.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::disclosure::{Disclosure, SD_ALG};
@@ -78,7 +80,54 @@ pub fn process_omitting(
     budget: &Budget,
     omit: &[&str],
 ) -> Result<Processed, VcError> {
-    // Step 3.1: the hash algorithm, from the top level only.
+    check_sd_alg(payload)?;
+    let mut walk = Walk::new(
+        payload,
+        disclosures,
+        Vec::new(),
+        budget,
+        omit,
+        Paths::Segments,
+    );
+    let claims = walk.run()?;
+    Ok(Processed {
+        claims,
+        nodes: walk.nodes,
+    })
+}
+
+/// The claims after processing, and the path of each Disclosure as text: what a verifier keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DisclosedClaims {
+    /// The payload with disclosed claims in place and `_sd`, `_sd_alg`, `...` removed, exactly as
+    /// [`Processed::claims`].
+    pub claims: Map<String, Value>,
+    /// [`path_to_string`] of each [`DisclosedNode::path`], in the same order.
+    pub paths: Vec<String>,
+}
+
+/// [`process_omitting`], taking the Disclosures by value: each disclosed value moves into the
+/// claims instead of being copied (a Disclosure is used at most once), and each claim path is
+/// written once as text. Accepts and refuses exactly what [`process_omitting`] does, with the
+/// same error, and yields the same claims in the same order.
+pub fn process_by_value(
+    payload: &Map<String, Value>,
+    mut disclosures: Vec<Disclosure>,
+    budget: &Budget,
+    omit: &[&str],
+) -> Result<DisclosedClaims, VcError> {
+    check_sd_alg(payload)?;
+    let values: Vec<Value> = disclosures.iter_mut().map(Disclosure::take_value).collect();
+    let mut walk = Walk::new(payload, &disclosures, values, budget, omit, Paths::Text);
+    let claims = walk.run()?;
+    Ok(DisclosedClaims {
+        claims,
+        paths: walk.texts,
+    })
+}
+
+/// Step 3.1: the hash algorithm, from the top level only.
+fn check_sd_alg(payload: &Map<String, Value>) -> Result<(), VcError> {
     if let Some(alg) = payload.get("_sd_alg") {
         if alg.as_str() != Some(SD_ALG) {
             return Err(VcError::SdAlgUnsupported {
@@ -86,55 +135,7 @@ pub fn process_omitting(
             });
         }
     }
-    // Looked up by binary search: no hashing of strings the holder chose, and at most
-    // `max_disclosures` entries (checked when the SD-JWT was parsed).
-    let mut by_digest: Vec<(&str, usize)> = disclosures
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.digest(), i))
-        .collect();
-    by_digest.sort_unstable();
-    let mut walk = Walk {
-        disclosures,
-        by_digest,
-        used: vec![false; disclosures.len()],
-        unmatched: Vec::with_capacity(64),
-        nodes: Vec::with_capacity(disclosures.len()),
-        budget,
-        omit,
-    };
-    let claims = walk.object(payload, &mut Vec::with_capacity(8), None, 0, true);
-    // A digest that matched no Disclosure and was met twice: the walk would have stopped there,
-    // before anything it found later (the repeat is among the digests met before any error).
-    if walk.repeated_unmatched() {
-        return Err(VcError::DigestDuplicate);
-    }
-    let claims = claims?;
-    // Step 4: every Disclosure must have been referenced.
-    if walk.used.iter().any(|u| !u) {
-        return Err(VcError::DisclosureUnreferenced);
-    }
-    Ok(Processed {
-        claims,
-        nodes: walk.nodes,
-    })
-}
-
-/// A path segment borrowed from the payload or a Disclosure while walking; turned into an owned
-/// [`PathSegment`] only for the nodes recorded (a handful), not for every member visited.
-#[derive(Clone, Copy)]
-enum Segment<'a> {
-    Key(&'a str),
-    Index(usize),
-}
-
-fn owned_path(path: &[Segment<'_>]) -> ClaimPath {
-    path.iter()
-        .map(|s| match s {
-            Segment::Key(k) => PathSegment::Key((*k).to_owned()),
-            Segment::Index(i) => PathSegment::Index(*i),
-        })
-        .collect()
+    Ok(())
 }
 
 /// Whether `v` holds any member named `_sd`, `_sd_alg` or `...` at any depth: only then does
@@ -149,34 +150,243 @@ fn has_sd_syntax(v: &Value) -> bool {
     }
 }
 
+/// A value being processed: borrowed from the payload (or from Disclosures the caller keeps),
+/// and copied into the result; or given up by the caller, and moved into it.
+enum Input<'a> {
+    Borrowed(&'a Value),
+    Owned(Value),
+}
+
+impl Input<'_> {
+    fn as_value(&self) -> &Value {
+        match self {
+            Input::Borrowed(v) => v,
+            Input::Owned(v) => v,
+        }
+    }
+}
+
+/// The members of an object being processed, in order.
+enum Members<'a> {
+    Borrowed(serde_json::map::Iter<'a>),
+    Owned(serde_json::map::IntoIter),
+}
+
+impl<'a> Iterator for Members<'a> {
+    type Item = (Cow<'a, str>, Input<'a>);
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Members::Borrowed(it) => it
+                .next()
+                .map(|(k, v)| (Cow::Borrowed(k.as_str()), Input::Borrowed(v))),
+            Members::Owned(it) => it.next().map(|(k, v)| (Cow::Owned(k), Input::Owned(v))),
+        }
+    }
+}
+
+/// The elements of an array being processed, in order.
+enum Elements<'a> {
+    Borrowed(std::slice::Iter<'a, Value>),
+    Owned(std::vec::IntoIter<Value>),
+}
+
+impl<'a> Iterator for Elements<'a> {
+    type Item = Input<'a>;
+    fn next(&mut self) -> Option<Input<'a>> {
+        match self {
+            Elements::Borrowed(it) => it.next().map(Input::Borrowed),
+            Elements::Owned(it) => it.next().map(Input::Owned),
+        }
+    }
+}
+
+impl<'a> Elements<'a> {
+    fn of(input: Input<'a>) -> Result<(Self, usize), Input<'a>> {
+        match input {
+            Input::Borrowed(Value::Array(a)) => Ok((Elements::Borrowed(a.iter()), a.len())),
+            Input::Owned(Value::Array(a)) => {
+                let n = a.len();
+                Ok((Elements::Owned(a.into_iter()), n))
+            }
+            other => Err(other),
+        }
+    }
+}
+
+/// An array element `{"...": digest}` (RFC 9901 §4.2.4.2): its digest, or the element given
+/// back if it has another shape.
+fn array_digest(element: Input<'_>) -> Result<Result<Cow<'_, str>, Input<'_>>, VcError> {
+    let invalid = VcError::DigestContainerInvalid {
+        reason: "`...` must be a string",
+    };
+    match element {
+        Input::Borrowed(Value::Object(o)) if o.len() == 1 && o.contains_key("...") => {
+            match &o["..."] {
+                Value::String(s) => Ok(Ok(Cow::Borrowed(s))),
+                _ => Err(invalid),
+            }
+        }
+        Input::Owned(Value::Object(o)) if o.len() == 1 && o.contains_key("...") => {
+            match o.into_iter().next() {
+                Some((_, Value::String(s))) => Ok(Ok(Cow::Owned(s))),
+                _ => Err(invalid),
+            }
+        }
+        other => Ok(Err(other)),
+    }
+}
+
+/// Which form the walk records each Disclosure's claim path in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Paths {
+    /// [`DisclosedNode`]s with their [`ClaimPath`].
+    Segments,
+    /// Only the path as text ([`path_to_string`]).
+    Text,
+}
+
+/// One segment of the claim path being walked.
+#[derive(Clone, Copy)]
+enum Segment {
+    /// An object member, at this range of the path text.
+    Key(usize, usize),
+    /// An array position.
+    Index(usize),
+}
+
+/// A Disclosure's digest, its index, and whether a digest has matched it yet.
+struct Slot<'a> {
+    /// The digest's first bytes, compared before the rest.
+    prefix: u64,
+    digest: &'a str,
+    index: usize,
+    used: bool,
+}
+
+/// The first eight bytes of `s` as a big-endian number (zero-padded): ordering digests by it,
+/// then by the whole text, is a total order in which equal texts are adjacent, and two digests
+/// almost always differ in it (a digest is base64url of a hash), so that comparisons are mostly
+/// one integer comparison rather than a call to `memcmp`.
+#[inline]
+pub(crate) fn digest_prefix(s: &str) -> u64 {
+    let mut first = [0u8; 8];
+    let n = s.len().min(8);
+    first[..n].copy_from_slice(&s.as_bytes()[..n]);
+    u64::from_be_bytes(first)
+}
+
+/// The order of [`digest_prefix`], then of the text.
+fn digest_order(a: &str, b: &str) -> std::cmp::Ordering {
+    digest_prefix(a)
+        .cmp(&digest_prefix(b))
+        .then_with(|| a.cmp(b))
+}
+
 struct Walk<'a> {
+    payload: &'a Map<String, Value>,
     disclosures: &'a [Disclosure],
-    /// The Disclosures' digests with their index, sorted.
-    by_digest: Vec<(&'a str, usize)>,
-    /// Which Disclosures a digest has matched: a second match is a repeated digest.
-    used: Vec<bool>,
+    /// The Disclosures' values, when the caller gave them up (one per Disclosure, each taken
+    /// when its digest matches); empty when they are borrowed and copied.
+    values: Vec<Value>,
+    /// The Disclosures' digests with their index, sorted: looked up by binary search, with no
+    /// hashing of strings the holder chose, and at most `max_disclosures` entries (checked when
+    /// the SD-JWT was parsed). A second match is a repeated digest.
+    by_digest: Vec<Slot<'a>>,
     /// The digests that matched no Disclosure (decoys, undisclosed claims), checked for repeats
     /// once the walk ends, by sorting: no hash set over strings from outside, and no more entries
     /// than digests in the input. Any repeat was met before whatever stopped the walk.
-    unmatched: Vec<&'a str>,
+    unmatched: Vec<Cow<'a, str>>,
+    /// The claim path being walked, as [`path_to_string`] writes it, and its segments.
+    path: String,
+    segments: Vec<Segment>,
+    paths: Paths,
     nodes: Vec<DisclosedNode>,
+    texts: Vec<String>,
     budget: &'a Budget,
     /// Plain top-level claims not copied into the result.
     omit: &'a [&'a str],
 }
 
 impl<'a> Walk<'a> {
+    fn new(
+        payload: &'a Map<String, Value>,
+        disclosures: &'a [Disclosure],
+        values: Vec<Value>,
+        budget: &'a Budget,
+        omit: &'a [&'a str],
+        paths: Paths,
+    ) -> Self {
+        let mut by_digest: Vec<Slot<'a>> = disclosures
+            .iter()
+            .enumerate()
+            .map(|(index, d)| Slot {
+                prefix: digest_prefix(d.digest()),
+                digest: d.digest(),
+                index,
+                used: false,
+            })
+            .collect();
+        by_digest.sort_unstable_by(|a, b| {
+            (a.prefix, a.digest, a.index).cmp(&(b.prefix, b.digest, b.index))
+        });
+        let n = disclosures.len();
+        Self {
+            payload,
+            disclosures,
+            values,
+            by_digest,
+            // Room for the decoys and undisclosed claims of a large credential, below the
+            // 1 KiB from which glibc's malloc takes its slow path.
+            unmatched: Vec::with_capacity(32),
+            path: String::with_capacity(64),
+            segments: Vec::with_capacity(8),
+            paths,
+            nodes: Vec::with_capacity(if paths == Paths::Segments { n } else { 0 }),
+            texts: Vec::with_capacity(if paths == Paths::Text { n } else { 0 }),
+            budget,
+            omit,
+        }
+    }
+
+    /// Steps 3–4 over the whole payload.
+    fn run(&mut self) -> Result<Map<String, Value>, VcError> {
+        let payload = self.payload;
+        let claims = self.object(
+            Members::Borrowed(payload.iter()),
+            payload.len(),
+            None,
+            0,
+            true,
+        );
+        // A digest that matched no Disclosure and was met twice: the walk would have stopped
+        // there, before anything it found later (the repeat is among the digests met before
+        // any error).
+        if self.repeated_unmatched() {
+            return Err(VcError::DigestDuplicate);
+        }
+        let claims = claims?;
+        // Step 4: every Disclosure must have been referenced.
+        if self.by_digest.iter().any(|s| !s.used) {
+            return Err(VcError::DisclosureUnreferenced);
+        }
+        Ok(claims)
+    }
+
     /// Records a digest; a digest seen twice anywhere is refused (RFC 9901 §7.1 step 4): at once
     /// when it matches a Disclosure, by [`Walk::repeated_unmatched`] otherwise.
-    fn claim_digest(&mut self, digest: &'a str) -> Result<Option<usize>, VcError> {
-        match self.by_digest.binary_search_by(|(d, _)| (*d).cmp(digest)) {
+    fn claim_digest(&mut self, digest: Cow<'a, str>) -> Result<Option<usize>, VcError> {
+        let key = digest_prefix(&digest);
+        match self
+            .by_digest
+            .binary_search_by(|s| (s.prefix, s.digest).cmp(&(key, digest.as_ref())))
+        {
             Ok(at) => {
-                let i = self.by_digest[at].1;
-                if self.used[i] {
+                let slot = &mut self.by_digest[at];
+                if slot.used {
                     return Err(VcError::DigestDuplicate);
                 }
-                self.used[i] = true;
-                Ok(Some(i))
+                slot.used = true;
+                Ok(Some(slot.index))
             }
             Err(_) => {
                 self.unmatched.push(digest);
@@ -187,7 +397,7 @@ impl<'a> Walk<'a> {
 
     /// Whether a digest that matched no Disclosure was met more than once.
     fn repeated_unmatched(&mut self) -> bool {
-        self.unmatched.sort_unstable();
+        self.unmatched.sort_unstable_by(|a, b| digest_order(a, b));
         self.unmatched.windows(2).any(|w| w[0] == w[1])
     }
 
@@ -197,58 +407,147 @@ impl<'a> Walk<'a> {
         Ok(depth)
     }
 
+    /// The value of Disclosure `i`, matched once: moved out if the caller gave it up.
+    fn disclosed_value(&mut self, i: usize) -> Input<'a> {
+        match self.values.get_mut(i) {
+            Some(v) => Input::Owned(std::mem::take(v)),
+            None => Input::Borrowed(self.disclosures[i].value()),
+        }
+    }
+
+    fn push_key(&mut self, key: &str) -> usize {
+        let mark = self.path.len();
+        if !self.segments.is_empty() {
+            self.path.push('.');
+        }
+        let start = self.path.len();
+        self.path.push_str(key);
+        self.segments.push(Segment::Key(start, self.path.len()));
+        mark
+    }
+
+    fn push_index(&mut self, index: usize) -> usize {
+        use std::fmt::Write as _;
+        let mark = self.path.len();
+        if !self.segments.is_empty() {
+            self.path.push('.');
+        }
+        // Writing to a String cannot fail.
+        let _ = write!(self.path, "{index}");
+        self.segments.push(Segment::Index(index));
+        mark
+    }
+
+    fn pop(&mut self, mark: usize) {
+        self.path.truncate(mark);
+        self.segments.pop();
+    }
+
+    /// Notes that Disclosure `i` sets the claim at the current path.
+    fn record(&mut self, disclosure: usize, parent: Option<usize>) {
+        match self.paths {
+            Paths::Text => self.texts.push(self.path.clone()),
+            Paths::Segments => {
+                let path = self
+                    .segments
+                    .iter()
+                    .map(|s| match *s {
+                        Segment::Key(start, end) => {
+                            PathSegment::Key(self.path.get(start..end).unwrap_or("").to_owned())
+                        }
+                        Segment::Index(i) => PathSegment::Index(i),
+                    })
+                    .collect();
+                self.nodes.push(DisclosedNode {
+                    disclosure,
+                    path,
+                    parent,
+                });
+            }
+        }
+    }
+
     fn value(
         &mut self,
-        value: &'a Value,
-        path: &mut Vec<Segment<'a>>,
+        input: Input<'a>,
         parent: Option<usize>,
         depth: usize,
     ) -> Result<Value, VcError> {
-        Ok(match value {
-            Value::Object(o) => Value::Object(self.object(o, path, parent, depth, false)?),
-            Value::Array(a) => Value::Array(self.array(a, path, parent, depth)?),
-            other => other.clone(),
+        Ok(match input {
+            Input::Borrowed(Value::Object(o)) => Value::Object(self.object(
+                Members::Borrowed(o.iter()),
+                o.len(),
+                parent,
+                depth,
+                false,
+            )?),
+            Input::Owned(Value::Object(o)) => {
+                let n = o.len();
+                Value::Object(self.object(
+                    Members::Owned(o.into_iter()),
+                    n,
+                    parent,
+                    depth,
+                    false,
+                )?)
+            }
+            Input::Borrowed(Value::Array(a)) => {
+                Value::Array(self.array(Elements::Borrowed(a.iter()), a.len(), parent, depth)?)
+            }
+            Input::Owned(Value::Array(a)) => {
+                let n = a.len();
+                Value::Array(self.array(Elements::Owned(a.into_iter()), n, parent, depth)?)
+            }
+            Input::Borrowed(other) => other.clone(),
+            Input::Owned(other) => other,
         })
     }
 
+    /// An object's members in order, then the claims its `_sd` digests disclose. `top` is the
+    /// payload itself (borrowed, never given up).
     fn object(
         &mut self,
-        obj: &'a Map<String, Value>,
-        path: &mut Vec<Segment<'a>>,
+        members: Members<'a>,
+        len: usize,
         parent: Option<usize>,
         depth: usize,
         top: bool,
     ) -> Result<Map<String, Value>, VcError> {
-        let mut out = Map::with_capacity(obj.len());
-        for (k, v) in obj {
-            match k.as_str() {
-                "_sd" => {}
+        let mut out = Map::with_capacity(len);
+        let mut sd = None;
+        for (k, v) in members {
+            match k.as_ref() {
+                "_sd" => sd = Some(v),
                 "_sd_alg" if top => {}
                 "_sd_alg" => return Err(VcError::SdAlgMisplaced),
                 // Nothing to process inside: no digest, no misplaced `_sd_alg`, only a copy.
-                _ if top && self.omit.contains(&k.as_str()) && !has_sd_syntax(v) => {}
+                name if top && self.omit.contains(&name) && !has_sd_syntax(v.as_value()) => {}
                 _ => {
-                    path.push(Segment::Key(k));
-                    let processed = self.value(v, path, parent, depth)?;
-                    path.pop();
-                    out.insert(k.clone(), processed);
+                    let mark = self.push_key(&k);
+                    let processed = self.value(v, parent, depth)?;
+                    self.pop(mark);
+                    out.insert(k.into_owned(), processed);
                 }
             }
         }
-        let Some(sd) = obj.get("_sd") else {
+        let Some(sd) = sd else {
             return Ok(out);
         };
-        let Value::Array(digests) = sd else {
+        let Ok((digests, count)) = Elements::of(sd) else {
             return Err(VcError::DigestContainerInvalid {
                 reason: "_sd must be an array",
             });
         };
-        Budget::check("sd_digests", self.budget.max_sd_digests, digests.len())?;
+        Budget::check("sd_digests", self.budget.max_sd_digests, count)?;
         for digest in digests {
-            let Value::String(digest) = digest else {
-                return Err(VcError::DigestContainerInvalid {
-                    reason: "_sd must hold only strings",
-                });
+            let digest = match digest {
+                Input::Borrowed(Value::String(s)) => Cow::Borrowed(s.as_str()),
+                Input::Owned(Value::String(s)) => Cow::Owned(s),
+                _ => {
+                    return Err(VcError::DigestContainerInvalid {
+                        reason: "_sd must hold only strings",
+                    })
+                }
             };
             let Some(i) = self.claim_digest(digest)? else {
                 continue; // a decoy, or a claim the holder did not disclose
@@ -263,21 +562,21 @@ impl<'a> Walk<'a> {
             if name == "_sd" || name == "..." {
                 return Err(VcError::DisclosureReservedName { name: name.into() });
             }
-            // `_sd_alg` is never copied, and never a collision (as in `process`).
-            let omitted =
-                top && name != "_sd_alg" && obj.contains_key(name) && self.omit.contains(&name);
+            // `_sd_alg` is never copied, and never a collision (as in `process`). At the top,
+            // the object is the payload.
+            let omitted = top
+                && name != "_sd_alg"
+                && self.payload.contains_key(name)
+                && self.omit.contains(&name);
             if omitted || out.contains_key(name) {
                 return Err(VcError::DisclosureClaimCollision { name: name.into() });
             }
             let inner = self.enter(depth)?;
-            path.push(Segment::Key(name));
-            self.nodes.push(DisclosedNode {
-                disclosure: i,
-                path: owned_path(path),
-                parent,
-            });
-            let processed = self.value(d.value(), path, Some(i), inner)?;
-            path.pop();
+            let mark = self.push_key(name);
+            self.record(i, parent);
+            let disclosed = self.disclosed_value(i);
+            let processed = self.value(disclosed, Some(i), inner)?;
+            self.pop(mark);
             out.insert(name.to_owned(), processed);
         }
         Ok(out)
@@ -285,28 +584,18 @@ impl<'a> Walk<'a> {
 
     fn array(
         &mut self,
-        arr: &'a [Value],
-        path: &mut Vec<Segment<'a>>,
+        elements: Elements<'a>,
+        len: usize,
         parent: Option<usize>,
         depth: usize,
     ) -> Result<Vec<Value>, VcError> {
-        let mut out = Vec::with_capacity(arr.len());
-        for element in arr {
-            let digest = match element {
-                Value::Object(o) if o.len() == 1 && o.contains_key("...") => match &o["..."] {
-                    Value::String(s) => Some(s),
-                    _ => {
-                        return Err(VcError::DigestContainerInvalid {
-                            reason: "`...` must be a string",
-                        })
-                    }
-                },
-                _ => None,
-            };
-            path.push(Segment::Index(out.len()));
+        let mut out = Vec::with_capacity(len);
+        for element in elements {
+            let digest = array_digest(element)?;
+            let mark = self.push_index(out.len());
             match digest {
-                None => out.push(self.value(element, path, parent, depth)?),
-                Some(digest) => {
+                Err(element) => out.push(self.value(element, parent, depth)?),
+                Ok(digest) => {
                     if let Some(i) = self.claim_digest(digest)? {
                         let d: &'a Disclosure = &self.disclosures[i];
                         if d.name().is_some() {
@@ -316,16 +605,13 @@ impl<'a> Walk<'a> {
                             });
                         }
                         let inner = self.enter(depth)?;
-                        self.nodes.push(DisclosedNode {
-                            disclosure: i,
-                            path: owned_path(path),
-                            parent,
-                        });
-                        out.push(self.value(d.value(), path, Some(i), inner)?);
+                        self.record(i, parent);
+                        let disclosed = self.disclosed_value(i);
+                        out.push(self.value(disclosed, Some(i), inner)?);
                     }
                 }
             }
-            path.pop();
+            self.pop(mark);
         }
         Ok(out)
     }
@@ -402,5 +688,93 @@ mod tests {
         let nested = object(json!({"status": {"_sd": [inner.digest()]}}));
         let p = process_omitting(&nested, std::slice::from_ref(&inner), &b, &["status"]).unwrap();
         assert_eq!(p.nodes.len(), 1);
+    }
+
+    /// Every SD-JWT of the adversarial corpus and the published vectors.
+    fn presentations() -> Vec<String> {
+        fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, files);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests");
+        let mut files = Vec::new();
+        walk(&root.join("corpus/cases"), &mut files);
+        walk(&root.join("vectors"), &mut files);
+        files.sort();
+        let mut out = Vec::new();
+        for file in files {
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            if let Ok(Value::Object(case)) = serde_json::from_str::<Value>(&text) {
+                if let Some(Value::String(input)) = case.get("input") {
+                    out.push(input.clone());
+                }
+            } else if text.contains('~') {
+                out.push(text.trim().to_owned());
+            }
+        }
+        out
+    }
+
+    fn same_claims(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
+        a == b && serde_json::to_string(a).ok() == serde_json::to_string(b).ok()
+    }
+
+    #[test]
+    fn by_value_agrees_with_processing_by_reference() {
+        let parse_budget = Budget::default();
+        let mut budgets = vec![parse_budget];
+        for (depth, digests) in [(0, 1024), (1, 1024), (2, 1024), (16, 0), (16, 1), (16, 3)] {
+            budgets.push(Budget {
+                max_disclosure_depth: depth,
+                max_sd_digests: digests,
+                ..parse_budget
+            });
+        }
+        let mut compared = 0;
+        let mut accepted = 0;
+        for text in presentations() {
+            let Ok(sd) = crate::SdJwt::parse(&text, &parse_budget) else {
+                continue;
+            };
+            let payload = sd.issuer_jwt().unverified_payload();
+            let all = sd.disclosures().to_vec();
+            // As presented, one left out, and in reverse order.
+            let mut sets = vec![all.clone(), all.iter().rev().cloned().collect()];
+            if !all.is_empty() {
+                sets.push(all[1..].to_vec());
+            }
+            for set in &sets {
+                for b in &budgets {
+                    for omit in [&[][..], crate::sd_jwt_vc::NON_DISCLOSABLE] {
+                        let by_ref = process_omitting(payload, set, b, omit);
+                        let by_value = process_by_value(payload, set.clone(), b, omit);
+                        compared += 1;
+                        match (&by_ref, &by_value) {
+                            (Ok(r), Ok(v)) => {
+                                accepted += 1;
+                                assert!(same_claims(&r.claims, &v.claims), "{text}");
+                                let paths: Vec<String> =
+                                    r.nodes.iter().map(|n| path_to_string(&n.path)).collect();
+                                assert_eq!(paths, v.paths, "{text}");
+                            }
+                            (Err(r), Err(v)) => assert_eq!(r, v, "{text}"),
+                            _ => panic!("{text}: {by_ref:?} against {by_value:?}"),
+                        }
+                    }
+                }
+            }
+        }
+        assert!(compared > 2000 && accepted > 200, "{compared} {accepted}");
     }
 }

@@ -1,17 +1,32 @@
 //! The SD-JWT compact serialization (RFC 9901 §4): `<issuer JWT>~<D1>~…~<Dn>~[<KB-JWT>]`.
 
+use std::sync::Arc;
+
 use crate::disclosure::Disclosure;
 use crate::jws::{Jws, JwtPart};
 use crate::{Budget, VcError};
 
 /// An SD-JWT or SD-JWT+KB as received, split and decoded but not yet verified.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SdJwt {
     issuer_jwt: Jws,
     disclosures: Vec<Disclosure>,
     key_binding: Option<Jws>,
-    /// The exact text up to and including the last `~`: what `sd_hash` covers (RFC 9901 §4.3.1).
-    presented: String,
+    /// The text received, kept once: the issuer JWT and the KB-JWT share it.
+    text: Arc<str>,
+    /// Its bytes up to and including the last `~`: what `sd_hash` covers (RFC 9901 §4.3.1).
+    presented_len: usize,
+}
+
+impl std::fmt::Debug for SdJwt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SdJwt")
+            .field("issuer_jwt", &self.issuer_jwt)
+            .field("disclosures", &self.disclosures)
+            .field("key_binding", &self.key_binding)
+            .field("presented", &self.presented())
+            .finish()
+    }
 }
 
 impl SdJwt {
@@ -38,49 +53,62 @@ impl SdJwt {
         let encoded: Vec<&str> = parts.collect();
         Budget::check("disclosures", budget.max_disclosures, encoded.len())?;
         let mut disclosures = Vec::with_capacity(encoded.len());
-        let mut scratch = Vec::new();
-        let mut failed = None;
-        for d in encoded {
-            if d.is_empty() {
-                failed = Some(VcError::MalformedSdJwt {
-                    reason: "an empty disclosure between two `~`",
-                });
-                break;
-            }
-            match Disclosure::parse_with(d, budget, &mut scratch) {
-                Ok(d) => disclosures.push(d),
-                Err(e) => {
-                    failed = Some(e);
-                    break;
+        let failed = crate::scratch::with_bytes(|scratch| {
+            for d in encoded {
+                if d.is_empty() {
+                    return Some(VcError::MalformedSdJwt {
+                        reason: "an empty disclosure between two `~`",
+                    });
+                }
+                match Disclosure::parse_with(d, budget, scratch) {
+                    Ok(d) => disclosures.push(d),
+                    Err(e) => return Some(e),
                 }
             }
-        }
+            None
+        });
         // A Disclosure sent twice decodes as well as its first copy, so a repeat among those
-        // decoded comes before the first failure. Sorted by digest, then text: equal strings end
-        // up side by side, without hashing strings from outside.
-        let mut order: Vec<(&str, &str)> = disclosures
+        // decoded comes before the first failure. Sorted by digest (its first eight bytes as a
+        // number first, see `digest_prefix`), then text: equal strings end up side by side,
+        // without hashing strings from outside.
+        let mut order: Vec<(u64, &str, &str)> = disclosures
             .iter()
-            .map(|d| (d.digest(), d.as_str()))
+            .map(|d| {
+                (
+                    crate::process::digest_prefix(d.digest()),
+                    d.digest(),
+                    d.as_str(),
+                )
+            })
             .collect();
         order.sort_unstable();
-        if order.windows(2).any(|w| w[0].1 == w[1].1) {
+        if order.windows(2).any(|w| w[0].2 == w[1].2) {
             return Err(VcError::DisclosureDuplicate);
         }
         drop(order);
         if let Some(e) = failed {
             return Err(e);
         }
-        let issuer_jwt = Jws::parse(jwt, budget, JwtPart::Issuer)?;
+        // One copy of the text; the JWTs are read from it in place. The issuer JWT is its first
+        // part, the KB-JWT follows the last `~`.
+        let text: Arc<str> = Arc::from(input);
+        let issuer_jwt = Jws::parse_within(&text, 0..jwt.len(), budget, JwtPart::Issuer)?;
         let key_binding = if kb.is_empty() {
             None
         } else {
-            Some(Jws::parse(kb, budget, JwtPart::KeyBinding)?)
+            Some(Jws::parse_within(
+                &text,
+                presented.len()..input.len(),
+                budget,
+                JwtPart::KeyBinding,
+            )?)
         };
         Ok(Self {
             issuer_jwt,
             disclosures,
             key_binding,
-            presented: presented.to_owned(),
+            presented_len: presented.len(),
+            text,
         })
     }
 
@@ -92,19 +120,25 @@ impl SdJwt {
     pub fn disclosures(&self) -> &[Disclosure] {
         &self.disclosures
     }
+    /// Takes the Disclosures out, leaving none: for a verifier that processes them by value
+    /// ([`crate::process::process_by_value`]). The presented text, which `sd_hash` covers, is
+    /// kept as received.
+    pub fn take_disclosures(&mut self) -> Vec<Disclosure> {
+        std::mem::take(&mut self.disclosures)
+    }
     /// The KB-JWT, if the holder sent one.
     pub fn key_binding(&self) -> Option<&Jws> {
         self.key_binding.as_ref()
     }
     /// The text that `sd_hash` covers: the SD-JWT up to and including the last `~`.
     pub fn presented(&self) -> &str {
-        &self.presented
+        self.text.get(..self.presented_len).unwrap_or_default()
     }
     /// The whole serialization (with the KB-JWT, if any).
     pub fn to_compact(&self) -> String {
         match &self.key_binding {
-            Some(kb) => format!("{}{}", self.presented, kb.as_str()),
-            None => self.presented.clone(),
+            Some(kb) => format!("{}{}", self.presented(), kb.as_str()),
+            None => self.presented().to_owned(),
         }
     }
 }

@@ -5,15 +5,21 @@ use dojang_vc::sd_jwt_vc::NON_DISCLOSABLE;
 
 use dojang_vc::log_inclusion::LogInclusion;
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use crate::provenance::{self, ProvenanceEntry};
 use crate::report::Report;
 use crate::status::{self, StatusChecked, StatusListCache};
 use crate::trust::IssuerTrust;
+use crate::validity::Rfc3339;
 use crate::verified::{Presentation, Verified};
 use crate::{binding, disclosures, header, log_inclusion, parse, signature, validity};
 use crate::{Challenge, NonceStore, Policy, VerifyError};
+
+/// The pipeline's steps, at most: the report is allocated once at this size.
+const STEPS: usize = 10;
 
 /// The result of one verification: the verified presentation or the reason for rejection, and
 /// the report of every check made either way.
@@ -60,7 +66,7 @@ pub struct Inputs<'a> {
 /// 9. holder binding, RFC 9901 §7.3;
 /// 10. the nonce is spent (single use).
 pub fn verify(input: &str, inputs: &Inputs<'_>) -> Outcome {
-    let mut report = Report::default();
+    let mut report = Report::with_capacity(STEPS);
     let mut provenance = Vec::new();
     let result = run(input, inputs, &mut report, &mut provenance);
     if result.is_err() {
@@ -94,12 +100,14 @@ fn run(
     provenance: &mut Vec<ProvenanceEntry>,
 ) -> Result<Verified<Presentation>, VerifyError> {
     let policy = inputs.policy;
-    let sd = step(
+    let mut sd = step(
         report,
         "parse",
         parse::parse(input, &policy.budget),
         parse::describe,
     )?;
+    // Processed by value in step 6; nothing before needs them.
+    let disclosures = sd.take_disclosures();
     let claimed = step(report, "header", header::read(&sd), |c| {
         format!("typ ok; iss {}; vct {}", c.iss, c.vct)
     })?;
@@ -133,8 +141,8 @@ fn run(
     let processed = step(
         report,
         "disclosures",
-        disclosures::process_disclosures(&sd, payload, policy),
-        |p| format!("{} disclosure(s) matched, none unreferenced", p.nodes.len()),
+        disclosures::process_disclosures(disclosures, payload, policy),
+        |p| format!("{} disclosure(s) matched, none unreferenced", p.paths.len()),
     )?;
     let empty = StatusListCache::new();
     let status = step(
@@ -157,7 +165,7 @@ fn run(
             StatusChecked::NotApplicable => "no status reference; not checked".to_owned(),
             StatusChecked::Valid { uri, idx, list_iat } => format!(
                 "valid in {uri} at index {idx}, as of {}",
-                validity::rfc3339(*list_iat)
+                Rfc3339(*list_iat)
             ),
         },
     )?;
@@ -196,7 +204,10 @@ fn run(
     );
     provenance.push(ProvenanceEntry {
         step: "credential",
-        detail: format!("{} issued by {}; {validity_text}", claimed.vct, claimed.iss),
+        detail: provenance::text(format_args!(
+            "{} issued by {}; {validity_text}",
+            claimed.vct, claimed.iss
+        )),
         data: provenance::data([
             ("vct", Value::from(claimed.vct.as_str())),
             ("iss", Value::from(claimed.iss.as_str())),
@@ -211,38 +222,35 @@ fn run(
     provenance.push(ProvenanceEntry {
         step: "status",
         detail: match &status {
-            StatusChecked::NotApplicable => "the credential has no status reference".to_owned(),
-            StatusChecked::Valid { uri, idx, list_iat } => format!(
+            StatusChecked::NotApplicable => Arc::from("the credential has no status reference"),
+            StatusChecked::Valid { uri, idx, list_iat } => provenance::text(format_args!(
                 "valid in {uri} at index {idx}, list issued {}, checked at {}",
-                validity::rfc3339(*list_iat),
-                validity::rfc3339(inputs.now)
-            ),
+                Rfc3339(*list_iat),
+                Rfc3339(inputs.now)
+            )),
         },
         data: provenance::data([
-            (
-                "result",
-                serde_json::to_value(&status).unwrap_or(Value::Null),
-            ),
+            ("result", status::to_data(&status)),
             ("checked_at", Value::from(inputs.now)),
         ]),
     });
     if let Some(l) = &logged {
         provenance.push(ProvenanceEntry {
             step: "log",
-            detail: format!(
+            detail: provenance::text(format_args!(
                 "leaf {} in {}'s log, checkpoint of {} entries signed {}",
                 l.leaf_index(),
                 l.origin(),
                 l.tree_size(),
-                validity::rfc3339(l.checkpoint_iat())
-            ),
-            data: serde_json::json!({
+                Rfc3339(l.checkpoint_iat())
+            )),
+            data: Arc::new(serde_json::json!({
                 "leaf_index": l.leaf_index(), "tree_size": l.tree_size(),
                 "root_hash": l.root_hash(), "checkpoint_iat": l.checkpoint_iat(),
-            }),
+            })),
         });
     }
-    let disclosed = disclosures::disclosed_paths(&processed);
+    let disclosed = processed.paths;
     let mut claims = processed.claims;
     claims.retain(|k, _| !NON_DISCLOSABLE.contains(&k.as_str()));
     Ok(Verified::new(Presentation {

@@ -22,6 +22,12 @@ pub struct Report {
 }
 
 impl Report {
+    pub(crate) fn with_capacity(checks: usize) -> Self {
+        Self {
+            checks: Vec::with_capacity(checks),
+        }
+    }
+
     pub(crate) fn pass(&mut self, step: &'static str, detail: impl Into<String>) {
         self.checks.push(Check {
             step,

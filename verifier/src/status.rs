@@ -171,6 +171,24 @@ pub enum StatusChecked {
     },
 }
 
+/// `status` as data, member for member what `serde_json::to_value` makes of it (the test below
+/// compares them), built directly.
+pub(crate) fn to_data(status: &StatusChecked) -> Value {
+    let mut map = Map::with_capacity(4);
+    match status {
+        StatusChecked::NotApplicable => {
+            map.insert("status".into(), Value::from("not_applicable"));
+        }
+        StatusChecked::Valid { uri, idx, list_iat } => {
+            map.insert("status".into(), Value::from("valid"));
+            map.insert("uri".into(), Value::from(uri.as_str()));
+            map.insert("idx".into(), Value::from(*idx));
+            map.insert("list_iat".into(), Value::from(*list_iat));
+        }
+    }
+    Value::Object(map)
+}
+
 /// Checks a credential's status against the verified lists in `cache` (module docs, steps 1–7).
 ///
 /// `credential_payload` is the verified issuer-signed payload, `credential_iss` its `iss`;
@@ -250,6 +268,28 @@ mod tests {
     const URI: &str = "https://jongno.example/status/0";
     const NOW: i64 = 1_760_000_000;
     const DAY: i64 = 86_400;
+
+    #[test]
+    fn data_is_what_serde_makes_of_the_status() {
+        for status in [
+            StatusChecked::NotApplicable,
+            StatusChecked::Valid {
+                uri: URI.into(),
+                idx: 4242,
+                list_iat: NOW,
+            },
+            StatusChecked::Valid {
+                uri: String::new(),
+                idx: u64::MAX,
+                list_iat: -1,
+            },
+        ] {
+            let serde = serde_json::to_value(&status).unwrap();
+            let direct = to_data(&status);
+            assert_eq!(direct, serde);
+            assert_eq!(direct.to_string(), serde.to_string());
+        }
+    }
 
     fn token(key: &PrivateJwk, iss: &str, uri: &str, iat: i64, statuses: &[(u64, u8)]) -> String {
         let mut list = StatusList::new(2, 1024).unwrap();

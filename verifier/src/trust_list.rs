@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 
 use crate::provenance::{self, ProvenanceEntry};
 use crate::trust::IssuerTrust;
-use crate::validity::rfc3339;
+use crate::validity::Rfc3339;
 
 /// The verifier's trust in issuers, from a verified trust list: an issuer is trusted for a `vct`
 /// only if the list accredits it for that type, its accreditation is active, and the key named
@@ -54,29 +54,29 @@ impl TrustListTrust {
         let head = vec![
             ProvenanceEntry {
                 step: "root",
-                detail: format!(
+                detail: provenance::text(format_args!(
                     "root key {} of {}, pinned in the verifier's configuration",
                     list.root_thumbprint(),
                     list.iss()
-                ),
-                data: json!({
+                )),
+                data: Arc::new(json!({
                     "authority": list.iss(),
                     "thumbprint": list.root_thumbprint(),
-                }),
+                })),
             },
             ProvenanceEntry {
                 step: "trust_list",
-                detail: format!(
+                detail: provenance::text(format_args!(
                     "trust list seq {} signed by the root at {}, valid until {}",
                     list.seq(),
-                    rfc3339(list.iat()),
-                    rfc3339(list.exp())
-                ),
-                data: json!({
+                    Rfc3339(list.iat()),
+                    Rfc3339(list.exp())
+                )),
+                data: Arc::new(json!({
                     "seq": list.seq(),
                     "iat": list.iat(),
                     "exp": list.exp(),
-                }),
+                })),
             },
         ];
         let issuers = list
@@ -149,19 +149,24 @@ impl TrustListTrust {
         };
         if let Some(key) = key {
             let valid = key.valid_at(iat);
-            let until = key.not_after.map_or_else(
-                || "open-ended".to_owned(),
-                |t| format!("until {}", rfc3339(t)),
-            );
+            let verdict = if valid { "valid" } else { "not valid" };
+            let from = Rfc3339(key.not_before);
+            let detail = match key.not_after {
+                Some(t) => provenance::text(format_args!(
+                    "key {} valid from {from} until {}; {verdict} at iat {}",
+                    key.kid,
+                    Rfc3339(t),
+                    Rfc3339(iat)
+                )),
+                None => provenance::text(format_args!(
+                    "key {} valid from {from} open-ended; {verdict} at iat {}",
+                    key.kid,
+                    Rfc3339(iat)
+                )),
+            };
             chain.push(ProvenanceEntry {
                 step: "key",
-                detail: format!(
-                    "key {} valid from {} {until}; {} at iat {}",
-                    key.kid,
-                    rfc3339(key.not_before),
-                    if valid { "valid" } else { "not valid" },
-                    rfc3339(iat)
-                ),
+                detail,
                 data: provenance::data([
                     ("kid", Value::from(key.kid.as_str())),
                     ("not_before", Value::from(key.not_before)),
@@ -219,7 +224,7 @@ fn issuer_link(issuer: &AccreditedIssuer, vct: &str) -> ProvenanceEntry {
     let accredited = issuer.vcts.iter().any(|v| v == vct);
     ProvenanceEntry {
         step: "issuer",
-        detail: format!(
+        detail: provenance::text(format_args!(
             "{} ({}, {}): {}, {} for {vct}",
             issuer.name_ko,
             issuer.name_en,
@@ -230,15 +235,15 @@ fn issuer_link(issuer: &AccreditedIssuer, vct: &str) -> ProvenanceEntry {
             } else {
                 "not accredited"
             }
-        ),
-        data: json!({
+        )),
+        data: Arc::new(json!({
             "did": issuer.did,
             "name_ko": issuer.name_ko,
             "name_en": issuer.name_en,
             "status": issuer.status.as_str(),
             "vcts": issuer.vcts,
             "accredited_for_vct": accredited,
-        }),
+        })),
     }
 }
 

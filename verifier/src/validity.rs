@@ -32,10 +32,30 @@ pub(crate) fn check(
 }
 
 pub(crate) fn describe(v: &Validity) -> String {
-    let exp = v
-        .exp
-        .map_or_else(|| "no expiry".to_owned(), |e| format!("exp {}", rfc3339(e)));
-    format!("iat {}, {exp}", rfc3339(v.iat))
+    let mut out = String::with_capacity(48);
+    out.push_str("iat ");
+    push_rfc3339(&mut out, v.iat);
+    match v.exp {
+        Some(e) => {
+            out.push_str(", exp ");
+            push_rfc3339(&mut out, e);
+        }
+        None => out.push_str(", no expiry"),
+    }
+    out
+}
+
+/// [`rfc3339`] for `format!` and friends, written without a `String` of its own.
+#[derive(Clone, Copy)]
+pub(crate) struct Rfc3339(pub(crate) i64);
+
+impl std::fmt::Display for Rfc3339 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match civil(self.0) {
+            Some(buf) => f.write_str(std::str::from_utf8(&buf).unwrap_or_default()),
+            None => write!(f, "{}", self.0),
+        }
+    }
 }
 
 /// `t` as RFC 3339 in UTC (`2026-05-28T20:26:40Z`), or the plain number when the year falls
@@ -50,10 +70,17 @@ pub(crate) fn rfc3339(t: i64) -> String {
 
 /// Appends [`rfc3339`]`(t)` to `out`.
 pub(crate) fn push_rfc3339(out: &mut String, t: i64) {
+    match civil(t) {
+        Some(buf) => out.push_str(std::str::from_utf8(&buf).unwrap_or_default()),
+        None => out.push_str(&t.to_string()),
+    }
+}
+
+/// `t` as `YYYY-MM-DDTHH:MM:SSZ`, or `None` when the year falls outside 0000–9999.
+fn civil(t: i64) -> Option<[u8; 20]> {
     // 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
     if !(-62_167_219_200..=253_402_300_799).contains(&t) {
-        out.push_str(&t.to_string());
-        return;
+        return None;
     }
     let days = t.div_euclid(DAY);
     let secs = t.rem_euclid(DAY);
@@ -80,7 +107,7 @@ pub(crate) fn push_rfc3339(out: &mut String, t: i64) {
     put(11, 2, secs / 3600);
     put(14, 2, secs / 60 % 60);
     put(17, 2, secs % 60);
-    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+    Some(buf)
 }
 
 #[cfg(test)]
@@ -109,5 +136,31 @@ mod tests {
         assert_eq!(rfc3339(253_402_300_800), "253402300800");
         assert_eq!(rfc3339(-62_167_219_201), "-62167219201");
         assert_eq!(rfc3339(i64::MAX), i64::MAX.to_string());
+        for t in [0, 1_780_000_000, -62_167_219_201, 253_402_300_800, i64::MIN] {
+            assert_eq!(super::Rfc3339(t).to_string(), rfc3339(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn describe_reads_as_before() {
+        use dojang_vc::sd_jwt_vc::Validity;
+        let old = |v: &Validity| {
+            let exp = v
+                .exp
+                .map_or_else(|| "no expiry".to_owned(), |e| format!("exp {}", rfc3339(e)));
+            format!("iat {}, {exp}", rfc3339(v.iat))
+        };
+        for (iat, exp) in [
+            (0, None),
+            (1_780_000_000, Some(1_790_000_000)),
+            (-1, Some(i64::MAX)),
+        ] {
+            let v = Validity {
+                iat,
+                exp,
+                nbf: None,
+            };
+            assert_eq!(super::describe(&v), old(&v));
+        }
     }
 }
