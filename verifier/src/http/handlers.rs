@@ -173,12 +173,12 @@ fn check_entitled(state: &AppState, req: &CreateRequestBody) -> Result<(), AppEr
     }
 }
 
-/// A fresh value for a request's id, `state` or nonce: the time as 13 hex digits of
-/// microseconds since the epoch, then 256 random bits ([`oid4vp::random_value`], 43 characters).
-/// The random part makes it unguessable; the prefix makes values made one after another sort
-/// together, so the stores' B-trees (keyed by these values) take new records at their right
-/// edge, and a response, which comes in seconds or minutes, finds its request, nonce and index
-/// entries in pages still cached instead of reading a random page back from disk each time.
+/// A fresh value for a request's id (which is also its `state`) or nonce: the time as 13 hex
+/// digits of microseconds since the epoch, then 256 random bits ([`oid4vp::random_value`], 43
+/// characters). The random part makes it unguessable; the prefix makes values made one after
+/// another sort together, so the stores' B-trees (keyed by ids) take new records at their right
+/// edge, and a response, which comes in seconds or minutes, finds its request and writes its
+/// result in pages still cached instead of reading a random page back from disk each time.
 /// 56 characters, inside the 64 that a request id may have ([`MAX_ID_BYTES`]).
 fn ordered_value() -> String {
     let micros = std::time::SystemTime::now()
@@ -199,7 +199,9 @@ fn make_request(state: &AppState, body: CreateRequestBody) -> Result<Value, AppE
         response_mode: mode,
         response_uri: format!("{}/response", state.public_url),
         nonce: ordered_value(),
-        state: ordered_value(),
+        // The request's id: a response finds its request with one read (`store.rs`). Whoever
+        // holds the request link can read the `state` from the request object anyway.
+        state: id.clone(),
         dcql_query: DcqlQuery::single(CREDENTIAL_QUERY_ID, &body.vct, &body.claims),
         client_metadata: Some(ClientMetadata {
             jwks: encrypted.then(|| Jwks {
@@ -236,6 +238,7 @@ fn make_request(state: &AppState, body: CreateRequestBody) -> Result<Value, AppE
         iat: now,
         exp: request.exp,
         object: String::new(),
+        spent_by_result: true,
     };
     state.stores.put_request(&stored, &object)?;
     tracing::info!(
@@ -508,12 +511,15 @@ fn answer_request(
         }
         Answer::Declined(_) => None,
     };
-    // One response per request: spend the nonce first, atomically (durably before any answer
-    // that relies on it: the caller flushes).
-    state.stores.nonces.spend(&req.nonce).map_err(|e| {
+    let replayed = |e: VerifyError| {
         tracing::warn!(request = %req.id, code = e.code(), "second response for a request refused");
         AppError::Nonce(e)
-    })?;
+    };
+    // One response per request. A request of the earlier form spends its nonce first,
+    // atomically, in the `nonces` tree; every other one spends it by storing its result, below.
+    if !req.spent_by_result {
+        state.stores.nonces.spend(&req.nonce).map_err(replayed)?;
+    }
     let received_at = rfc3339(now);
     let judged = match (presentation, &answer) {
         (Some(p), _) => verify_presentation(state, &req, p, now, &received_at),
@@ -538,7 +544,11 @@ fn answer_request(
         }
     }
     .map_err(|e| AppError::Internal(format!("serializing the result: {e}")))?;
-    state.stores.put_result(&req.id, &judged.record, now)?;
+    // Atomically, only if no other response stored a result first (durably before any answer
+    // that relies on it: the caller flushes).
+    if !state.stores.put_result(&req.id, &judged.record, now)? {
+        return Err(replayed(VerifyError::NonceReplayed));
+    }
     Ok(match judged.rejected {
         None => {
             tracing::info!(request = %req.id, "presentation verified");
@@ -606,8 +616,9 @@ fn verify_presentation(
 ) -> Result<Judged, serde_json::Error> {
     let trust = state.current_trust();
     let status = state.current_status();
-    let (lists, lists_detail) = state.lists_report(&trust, now);
-    let lists_check = check("lists", true, lists_detail);
+    let report = state.lists_report(&trust, now);
+    let (lists, lists_detail) = &*report;
+    let lists_check = check("lists", true, lists_detail.clone());
     if let CurrentTrust::List { trust: t, .. } = trust.as_ref() {
         if now >= t.list().exp() {
             let e = VcError::TrustListExpired {
@@ -622,7 +633,7 @@ fn verify_presentation(
                     code,
                     message: &message,
                 }),
-                ..rejected_record(req, &pipeline, &added, Some(&lists), received_at)
+                ..rejected_record(req, &pipeline, &added, Some(lists), received_at)
             };
             return judge(&record, Some((code, &message)));
         }
@@ -661,7 +672,7 @@ fn verify_presentation(
                     code,
                     message: &message,
                 }),
-                ..rejected_record(req, pipeline, &added, Some(&lists), received_at)
+                ..rejected_record(req, pipeline, &added, Some(lists), received_at)
             };
             return judge(&record, Some((code, &message)));
         }
@@ -680,7 +691,7 @@ fn verify_presentation(
                 code: "claims_missing",
                 message: &detail,
             }),
-            ..rejected_record(req, pipeline, &added, Some(&lists), received_at)
+            ..rejected_record(req, pipeline, &added, Some(lists), received_at)
         };
         return judge(&record, Some(("claims_missing", &detail)));
     }
@@ -698,7 +709,7 @@ fn verify_presentation(
         },
         provenance: &outcome.provenance,
         error: None,
-        lists: Some(&lists),
+        lists: Some(lists),
         status: "verified",
         requested_vct: &req.vct,
         response_mode: req.response_mode.as_str(),

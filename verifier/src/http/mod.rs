@@ -17,17 +17,20 @@
 //! ## Answering a response (`POST /response`)
 //! 1. Decode the form strictly (a repeated field is refused); decrypt `response` with the
 //!    service's P-256 key (ECDH-ES + A256GCM only).
-//! 2. Find the request by `state` (`state_unknown`); the response mode must be the requested one
-//!    (`response_mode_mismatch`); the request must not have expired (`request_expired`); the
-//!    `vp_token` must hold exactly one presentation for the request's credential query.
-//! 3. Spend the request's nonce: one atomic compare-and-swap in sled (a second response for the
-//!    same request is `nonce_replayed`, even after a restart: see step 6).
+//! 2. Find the request by `state` (its id: `state_unknown`); the response mode must be the
+//!    requested one (`response_mode_mismatch`); the request must not have expired
+//!    (`request_expired`); the `vp_token` must hold exactly one presentation for the request's
+//!    credential query.
+//! 3. (Requests made by earlier versions only: spend the request's nonce in the `nonces` tree,
+//!    one atomic compare-and-swap; a second response is `nonce_replayed`.)
 //! 4. Run the pipeline with `aud` = the service's `client_id`, the request's nonce, the request's
 //!    `vct` and freshness, and the trust and status lists held in memory (a verification never
 //!    waits on the network: a background task refreshes them).
 //! 5. Check that every requested claim was disclosed (`claims_missing`).
-//! 6. Store the result, and wait for a flush that started after the nonce was spent and the result
-//!    written (a group flush shared by concurrent requests, `flush.rs`); only then answer
+//! 6. Store the result with one atomic compare-and-swap: only if the request has none, which is
+//!    what spends its nonce (a second response for the same request is `nonce_replayed`, even
+//!    after a restart, and writes nothing). Then wait for a flush that started after the result
+//!    was written (a group flush shared by concurrent requests, `flush.rs`); only then answer
 //!    `200 {}` (verified) or `400` with the code (rejected). The RP reads the result from
 //!    `GET /requests/{id}/result`.
 //!
@@ -44,6 +47,7 @@ pub mod client;
 mod error;
 mod flush;
 mod handlers;
+mod record;
 mod refresh;
 mod result;
 mod retention;

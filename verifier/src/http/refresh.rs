@@ -85,6 +85,25 @@ pub(crate) struct Schedule {
     pub(crate) trust_last_error: Option<String>,
     /// Configured status list URL → its state.
     pub(crate) status: BTreeMap<String, StatusEntry>,
+    /// The last [`AppState::lists_report`], for the trust and second it was made for: every
+    /// response reports the lists, and thousands a second share one report. Dropped whenever a
+    /// status entry changes.
+    report: Option<ListsReport>,
+}
+
+/// A lists report and what it was made from.
+struct ListsReport {
+    trust: Arc<CurrentTrust>,
+    now: i64,
+    report: Arc<(Value, String)>,
+}
+
+impl std::fmt::Debug for ListsReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListsReport")
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AppState {
@@ -102,6 +121,7 @@ impl AppState {
             for url in &self.status_urls {
                 schedule.status.insert(url.clone(), StatusEntry::default());
             }
+            schedule.report = None;
         }
         self.refresh_status_due(now);
         Ok(())
@@ -196,6 +216,7 @@ impl AppState {
         for url in due {
             let outcome = self.refresh_status(&url, now);
             let mut schedule = self.schedule.lock().unwrap_or_else(|e| e.into_inner());
+            schedule.report = None;
             let entry = schedule.status.entry(url.clone()).or_default();
             match outcome {
                 Ok((uri, iat, ttl)) => {
@@ -248,9 +269,25 @@ impl AppState {
         Ok((sub, iat, ttl))
     }
 
-    /// The lists held, with their ages at `now`: what a result reports it was verified against.
-    pub(crate) fn lists_report(&self, trust: &CurrentTrust, now: i64) -> (Value, String) {
-        let schedule = self.schedule.lock().unwrap_or_else(|e| e.into_inner());
+    /// The lists held, with their ages at `now`: what a result reports it was verified against
+    /// (its `lists`, and the detail of its `lists` check). Made once for each trust and second.
+    pub(crate) fn lists_report(&self, trust: &Arc<CurrentTrust>, now: i64) -> Arc<(Value, String)> {
+        let mut schedule = self.schedule.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(cached) = &schedule.report {
+            if cached.now == now && Arc::ptr_eq(&cached.trust, trust) {
+                return Arc::clone(&cached.report);
+            }
+        }
+        let report = Arc::new(Self::make_lists_report(&schedule, trust, now));
+        schedule.report = Some(ListsReport {
+            trust: Arc::clone(trust),
+            now,
+            report: Arc::clone(&report),
+        });
+        report
+    }
+
+    fn make_lists_report(schedule: &Schedule, trust: &CurrentTrust, now: i64) -> (Value, String) {
         let (trust_json, mut detail) = match trust {
             CurrentTrust::Issuers(_) => (
                 Value::Null,
@@ -302,7 +339,7 @@ impl AppState {
     pub(crate) fn health(&self) -> Value {
         let now = self.now();
         let trust = self.current_trust();
-        let (lists, _) = self.lists_report(&trust, now);
+        let lists = self.lists_report(&trust, now).0.clone();
         let schedule = self.schedule.lock().unwrap_or_else(|e| e.into_inner());
         let errors: Vec<Value> = schedule
             .status

@@ -8,11 +8,15 @@
 //! 2. answered requests, `result_retention_seconds` after their result was stored, with the
 //!    result (which holds personal data: names, addresses), the `state` and the (spent) nonce.
 //!
+//! (The `state` and nonce entries exist for requests made by earlier versions only; a request
+//! now is its own `state`, and its result spends its nonce: `store.rs`.)
+//!
 //! A replay stays refused after a sweep: `POST /response` finds its request by `state` and
 //! refuses an unknown one (`state_unknown`) or an expired one (`request_expired`) before it
 //! touches the nonce; a nonce missing while its request is still there is refused too
-//! (`nonce_unknown`). The request is deleted before its nonce, so no order of deletions ever
-//! lets a second response through. `GET /requests/{id}/result` then answers `request_unknown`.
+//! (`nonce_unknown`). The request is deleted before its nonce and its result, so no order of
+//! deletions ever lets a second response through. `GET /requests/{id}/result` then answers
+//! `request_unknown`.
 
 use std::sync::Arc;
 use std::time::Duration;

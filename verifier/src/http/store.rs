@@ -1,8 +1,16 @@
-//! The service's sled stores: requests (by id, and by `state`), their signed request objects,
-//! results, and single-use nonces.
+//! The service's sled stores: requests (by id), their signed request objects, results, and, for
+//! requests made by earlier versions, an index by `state` and single-use nonces.
 //! Every write that a 2xx reports is flushed before the answer (CONVENTIONS 11): the writes here
 //! are not flushed one by one; the handler awaits [`Stores::durable`], a flush shared with the
 //! requests writing at the same time ([`super::flush`]).
+//!
+//! ## One response per request
+//! A request's `state` is its id, so a response finds its request with one read. Its result is
+//! written with one compare-and-swap on `results` (absent to present): exactly one response per
+//! request wins, and the nonce of a request answered before a crash stays spent after it, with
+//! no write of its own ([`Stores::put_result`]). A request made by an earlier version (a `state`
+//! of its own, its nonce in the `nonces` tree: [`StoredRequest::spent_by_result`] unset) is
+//! found through the `states` tree and has its nonce spent there first, as then.
 //!
 //! Two time-ordered indexes let the retention sweep ([`super::retention`]) find what to delete
 //! without reading every record: `expiries` (a request's `exp`, then its id) and `completed`
@@ -16,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::flush::GroupFlush;
+use super::record;
 use crate::nonce_store::SledNonceStore;
 
 /// A presentation request as the service remembers it.
@@ -46,6 +55,12 @@ pub(crate) struct StoredRequest {
     /// that every response reads ([`Stores::put_request`]).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub(crate) object: String,
+    /// Set on every request made since `state` became the request's id: its nonce is spent by
+    /// writing its result ([`Stores::put_result`]), and it has no entry in the `states` and
+    /// `nonces` trees. Unset (absent) in records written before, whose `state` is found through
+    /// the `states` tree and whose nonce is spent in the `nonces` tree.
+    #[serde(default)]
+    pub(crate) spent_by_result: bool,
 }
 
 /// The trees of the service's database.
@@ -122,10 +137,11 @@ impl Stores {
         Ok(())
     }
 
-    /// Records a new request, its signed request object, its `state` and its nonce; durable
-    /// after [`Stores::durable`]. The object (about a kilobyte, read once by the wallet) goes to
-    /// a tree of its own, so the request record that each response reads stays a few hundred
-    /// bytes and many of them share a cached page.
+    /// Records a new request and its signed request object; durable after [`Stores::durable`].
+    /// The object (about a kilobyte, read once by the wallet) goes to a tree of its own, so the
+    /// request record that each response reads stays a few hundred bytes and many of them share
+    /// a cached page. A request in the earlier form (a `state` of its own, its nonce spent in
+    /// the `nonces` tree) is indexed by `state` and has its nonce recorded as issued.
     pub(crate) fn put_request(
         &self,
         req: &StoredRequest,
@@ -134,9 +150,13 @@ impl Stores {
         let bytes = serde_json::to_vec(req).map_err(|e| StorageError(e.to_string()))?;
         self.objects.insert(req.id.as_bytes(), object.as_bytes())?;
         self.requests.insert(req.id.as_bytes(), bytes)?;
-        self.states
-            .insert(req.state.as_bytes(), req.id.as_bytes())?;
-        self.nonces.record_issued(&req.nonce)?;
+        if req.state != req.id {
+            self.states
+                .insert(req.state.as_bytes(), req.id.as_bytes())?;
+        }
+        if !req.spent_by_result {
+            self.nonces.record_issued(&req.nonce)?;
+        }
         self.expiries.insert(time_key(req.exp, &req.id), &[])?;
         Ok(())
     }
@@ -170,11 +190,18 @@ impl Stores {
             .map_err(|_| StorageError("a request object is not UTF-8".into()))
     }
 
-    /// The request with this `state`.
+    /// The request with this `state`: the request whose id it is, or, for a request made by an
+    /// earlier version, the one the `states` tree names.
     pub(crate) fn request_by_state(
         &self,
         state: &str,
     ) -> Result<Option<StoredRequest>, StorageError> {
+        if let Some(req) = self.request(state)? {
+            // Another request's id is no `state` of an earlier request's.
+            if req.state == state {
+                return Ok(Some(req));
+            }
+        }
         match self.states.get(state.as_bytes())? {
             None => Ok(None),
             Some(id) => {
@@ -185,26 +212,35 @@ impl Stores {
         }
     }
 
-    /// Stores the result of a request; durable after [`Stores::durable`]. A result is written
-    /// once: the nonce, spent before, guarantees one response per request. `completed_at` starts
-    /// its retention period.
-    /// `result` is the record's JSON, as `GET /requests/{id}/result` reads it back.
+    /// Stores the result of a request if it has none, atomically: `Ok(false)` (nothing
+    /// written) if another response stored one first, whenever that was. Durable after
+    /// [`Stores::durable`]. This compare-and-swap is what spends a request's nonce
+    /// ([`StoredRequest::spent_by_result`]; a request of the earlier form had its nonce spent
+    /// before). `completed_at` starts its retention period. `result` is the record's JSON, as
+    /// `GET /requests/{id}/result` reads it back; it is stored packed ([`super::record`]).
     pub(crate) fn put_result(
         &self,
         id: &str,
         result: &[u8],
         completed_at: i64,
-    ) -> Result<(), StorageError> {
-        self.results.insert(id.as_bytes(), result)?;
+    ) -> Result<bool, StorageError> {
+        let packed = record::pack(result)?;
+        if self
+            .results
+            .compare_and_swap(id.as_bytes(), None::<&[u8]>, Some(packed))?
+            .is_err()
+        {
+            return Ok(false);
+        }
         self.completed.insert(time_key(completed_at, id), &[])?;
-        Ok(())
+        Ok(true)
     }
 
     /// The result of a request, once answered.
     pub(crate) fn result(&self, id: &str) -> Result<Option<Value>, StorageError> {
         match self.results.get(id.as_bytes())? {
             None => Ok(None),
-            Some(bytes) => serde_json::from_slice(&bytes)
+            Some(stored) => serde_json::from_slice(&record::unpack(&stored)?)
                 .map(Some)
                 .map_err(|e| StorageError(format!("result record: {e}"))),
         }
@@ -271,8 +307,12 @@ impl Stores {
         };
         self.requests.remove(id.as_bytes())?;
         self.objects.remove(id.as_bytes())?;
-        self.states.remove(req.state.as_bytes())?;
-        self.nonces.forget(&req.nonce)?;
+        if req.state != req.id {
+            self.states.remove(req.state.as_bytes())?;
+        }
+        if !req.spent_by_result {
+            self.nonces.forget(&req.nonce)?;
+        }
         Ok(true)
     }
 
@@ -332,7 +372,49 @@ mod tests {
             iat: exp - 300,
             exp,
             object: String::new(),
+            spent_by_result: false,
         }
+    }
+
+    /// A request in the current form: its `state` is its id, its nonce spent by its result.
+    pub(super) fn current(id: &str, exp: i64) -> StoredRequest {
+        StoredRequest {
+            state: id.to_owned(),
+            spent_by_result: true,
+            ..request(id, exp)
+        }
+    }
+
+    #[test]
+    fn current_requests_are_found_by_state_and_answered_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let stores = Stores::open(&dir.path().join("db"), 0).unwrap();
+        stores.put_request(&current("new", 1000), "object").unwrap();
+        stores.put_request(&request("old", 1000), "object").unwrap();
+        // Neither a `state` index entry nor a nonce for the current form.
+        assert_eq!(stores.states.len(), 1);
+        assert_eq!(
+            stores.nonces.spend("nonce-new"),
+            Err(VerifyError::NonceUnknown)
+        );
+        assert_eq!(stores.request_by_state("new").unwrap().unwrap().id, "new");
+        assert_eq!(
+            stores.request_by_state("state-old").unwrap().unwrap().id,
+            "old"
+        );
+        // The id of a request of the earlier form is not its `state`.
+        assert!(stores.request_by_state("old").unwrap().is_none());
+        assert!(stores.request_by_state("nothing").unwrap().is_none());
+        // The first result wins; the second writes nothing.
+        assert!(stores.put_result("new", b"{\"n\":1}", 900).unwrap());
+        assert!(!stores.put_result("new", b"{\"n\":2}", 901).unwrap());
+        assert_eq!(stores.result("new").unwrap().unwrap()["n"], 1);
+        assert_eq!(stores.completed.len(), 1);
+        // Swept with its result after the retention, like any other.
+        let batch = stores.sweep_batch(0, 900, 10).unwrap();
+        assert_eq!((batch.expired, batch.results), (0, 1));
+        assert!(stores.request_by_state("new").unwrap().is_none());
+        assert_eq!(stores.requests.len(), 1);
     }
 
     #[test]
@@ -446,6 +528,8 @@ mod upgrade_tests {
                 })
             })
             .unwrap();
+        // A result stored as plain JSON is still read.
+        assert_eq!(stores.result("b").unwrap().unwrap(), serde_json::json!({}));
         // An inline request object is still served.
         let b = stores.request("b").unwrap().unwrap();
         assert_eq!(stores.request_object(&b).unwrap(), "object-b");
