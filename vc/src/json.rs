@@ -757,24 +757,7 @@ pub(crate) mod tests {
     /// Every file under the corpus and the published vectors, and every base64url piece of them
     /// that decodes to JSON (headers, payloads, Disclosures).
     pub(crate) fn corpus_and_vectors() -> Vec<Vec<u8>> {
-        fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                return;
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    walk(&path, files);
-                } else {
-                    files.push(path);
-                }
-            }
-        }
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests");
-        let mut files = Vec::new();
-        walk(&root.join("corpus"), &mut files);
-        walk(&root.join("vectors"), &mut files);
-        files.sort();
+        let files = crate::test_files::files_under(&["corpus", "vectors"]);
         let mut out = Vec::new();
         for file in files {
             let Ok(bytes) = std::fs::read(&file) else {

@@ -39,6 +39,8 @@ mod scratch;
 mod sd_jwt;
 pub mod sd_jwt_vc;
 pub mod status_list;
+#[cfg(test)]
+mod test_files;
 pub mod trust_list;
 
 pub use budget::Budget;

@@ -692,24 +692,7 @@ mod tests {
 
     /// Every SD-JWT of the adversarial corpus and the published vectors.
     fn presentations() -> Vec<String> {
-        fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                return;
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    walk(&path, files);
-                } else {
-                    files.push(path);
-                }
-            }
-        }
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests");
-        let mut files = Vec::new();
-        walk(&root.join("corpus/cases"), &mut files);
-        walk(&root.join("vectors"), &mut files);
-        files.sort();
+        let files = crate::test_files::files_under(&["corpus/cases", "vectors"]);
         let mut out = Vec::new();
         for file in files {
             let Ok(text) = std::fs::read_to_string(&file) else {
