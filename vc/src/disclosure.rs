@@ -92,16 +92,22 @@ impl Disclosure {
         // One pass over the usual shape; anything else (every error included) is read by the
         // general parser below, which names the error.
         if let Some(parts) = json::disclosure_parts(scratch, budget.max_json_depth, &mut text) {
-            return Ok(Self {
-                digest: DigestText::of(encoded),
-                text,
-                encoded_len: encoded.len(),
-                salt_len: parts.salt_len,
-                name_len: parts.name_len,
-                value: parts.value,
-            });
+            return Ok(Self::from_parts(encoded, text, parts));
         }
         Self::parse_general(encoded, scratch, budget)
+    }
+
+    /// The Disclosure the one-pass reader found: `text` is `encoded` followed by the salt and
+    /// the claim name that [`json::disclosure_parts`] appended.
+    fn from_parts(encoded: &str, text: String, parts: json::DisclosureParts) -> Self {
+        Self {
+            digest: DigestText::of(encoded),
+            text,
+            encoded_len: encoded.len(),
+            salt_len: parts.salt_len,
+            name_len: parts.name_len,
+            value: parts.value,
+        }
     }
 
     /// The general path of [`Disclosure::parse_with`]: strict JSON first, then the shape.
@@ -294,14 +300,7 @@ mod tests {
             }
             return Ok(false);
         };
-        let fast = Disclosure {
-            digest: DigestText::of(encoded),
-            text,
-            encoded_len: encoded.len(),
-            salt_len: parts.salt_len,
-            name_len: parts.name_len,
-            value: parts.value,
-        };
+        let fast = Disclosure::from_parts(encoded, text, parts);
         match general {
             Ok(g) if g == fast && format!("{g:?}") == format!("{fast:?}") => Ok(true),
             other => Err(format!(
