@@ -34,6 +34,12 @@ impl PublicJwk {
         &self.key
     }
 
+    /// Whether `signature` signs `message` under this key, by the rules of ed25519-dalek's
+    /// `verify_strict` ([`crate::ed25519::verify_strict`]).
+    pub fn verify_strict(&self, message: &[u8], signature: &ed25519_dalek::Signature) -> bool {
+        crate::ed25519::verify_strict(&self.key, message, signature)
+    }
+
     /// Parses a public OKP/Ed25519 JWK. Private members are an error: a public key slot must never
     /// carry a private key.
     pub fn from_json(jwk: &Value) -> Result<Self, DidError> {

@@ -3,6 +3,8 @@
 //! Dojang names issuers and holders with DIDs and signs with Ed25519. This crate holds:
 //! - [`PublicJwk`] / [`PrivateJwk`]: Ed25519 keys as JWKs (RFC 8037) with RFC 7638 thumbprints;
 //!   invalid, non-canonical and small-order points are refused;
+//! - [`ed25519::verify_strict`]: signature checks by the rules of ed25519-dalek's `verify_strict`,
+//!   one point decompression cheaper;
 //! - [`did_key`]: `did:key:z6Mk…` (multicodec `0xed01`, multibase base58btc) encoding and decoding,
 //!   and the X25519 key-agreement key derived from an Ed25519 key (`z6LS…`, multicodec `0xec01`);
 //! - [`did_jwk`]: `did:jwk:<base64url JSON>` encoding and decoding;
@@ -33,6 +35,7 @@
 pub mod did_jwk;
 pub mod did_key;
 mod document;
+pub mod ed25519;
 mod error;
 mod identifier;
 mod jwk;

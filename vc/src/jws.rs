@@ -34,7 +34,7 @@ impl Algorithm {
 /// A public key the verifier trusts for one signer, with its one algorithm.
 #[derive(Clone)]
 pub enum VerificationKey {
-    /// An Ed25519 key, verified with `verify_strict`.
+    /// An Ed25519 key, verified by `verify_strict`'s rules (`dojang_did::ed25519`).
     Ed25519(PublicJwk),
     /// A P-256 key as a public JWK (verified through josekit).
     Es256(Map<String, Value>),
@@ -80,12 +80,12 @@ impl VerificationKey {
         }
     }
 
-    /// Checks a raw signature over `message` (Ed25519 with `verify_strict`). Prefer
+    /// Checks a raw signature over `message` (Ed25519 by `verify_strict`'s rules). Prefer
     /// [`Jws::verify`], which also applies the header rules.
     pub fn verify_signature(&self, message: &[u8], signature: &[u8]) -> bool {
         match self {
             VerificationKey::Ed25519(key) => Signature::from_slice(signature)
-                .map(|sig| key.verifying_key().verify_strict(message, &sig).is_ok())
+                .map(|sig| key.verify_strict(message, &sig))
                 .unwrap_or(false),
             VerificationKey::Es256(jwk) => es256_verifier(jwk)
                 .map(|v| josekit::jws::JwsVerifier::verify(&v, message, signature).is_ok())
