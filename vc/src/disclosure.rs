@@ -20,14 +20,17 @@ pub fn digest(encoded: &str) -> String {
     DigestText::of(encoded).as_str().to_owned()
 }
 
-/// A SHA-256 digest as base64url text (43 characters), held inline: a Disclosure's digest is
-/// computed for every Disclosure received, and a heap string each time cost more than the hash.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct DigestText([u8; 43]);
+/// The length of a SHA-256 digest as base64url text without padding.
+const DIGEST_LEN: usize = 43;
+
+/// A SHA-256 digest as base64url text, made without a heap string of its own: a Disclosure's
+/// digest is computed for every Disclosure received, and a heap string each time cost more than
+/// the hash.
+struct DigestText([u8; DIGEST_LEN]);
 
 impl DigestText {
     fn of(encoded: &str) -> Self {
-        let mut text = [0u8; 43];
+        let mut text = [0u8; DIGEST_LEN];
         // 32 bytes always encode to 43 characters without padding: this cannot fail.
         let _ = B64.encode_slice(Sha256::digest(encoded.as_bytes()), &mut text);
         Self(text)
@@ -38,22 +41,17 @@ impl DigestText {
     }
 }
 
-impl std::fmt::Debug for DigestText {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-
 /// A decoded Disclosure, with the exact string it came from.
 #[derive(Clone, PartialEq)]
 pub struct Disclosure {
-    /// The Disclosure as received, then its salt, then its claim name (if any): one allocation
-    /// for the three.
+    /// The Disclosure as received, then its salt, then its claim name (if any), then its digest
+    /// (the last [`DIGEST_LEN`] bytes): one allocation for the four. The digest is kept as text
+    /// here, not as bytes to check as UTF-8 at each look-up: processing looks it up a few times
+    /// per Disclosure.
     text: String,
     encoded_len: usize,
     salt_len: usize,
     name_len: Option<usize>,
-    digest: DigestText,
     value: Value,
 }
 
@@ -61,7 +59,7 @@ impl std::fmt::Debug for Disclosure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Disclosure")
             .field("encoded", &self.as_str())
-            .field("digest", &self.digest)
+            .field("digest", &self.digest())
             .field("salt", &self.salt())
             .field("name", &self.name())
             .field("value", &self.value)
@@ -86,8 +84,9 @@ impl Disclosure {
         scratch.clear();
         B64.decode_vec(encoded, scratch)
             .map_err(|_| malformed("not base64url without padding"))?;
-        // Room for the salt and a claim name after the text received; a longer name grows it.
-        let mut text = String::with_capacity(encoded.len() + scratch.len().min(64));
+        // Room for the salt, a claim name and the digest after the text received; a longer name
+        // grows it.
+        let mut text = String::with_capacity(encoded.len() + scratch.len().min(64) + DIGEST_LEN);
         text.push_str(encoded);
         // One pass over the usual shape; anything else (every error included) is read by the
         // general parser below, which names the error.
@@ -99,9 +98,9 @@ impl Disclosure {
 
     /// The Disclosure the one-pass reader found: `text` is `encoded` followed by the salt and
     /// the claim name that [`json::disclosure_parts`] appended.
-    fn from_parts(encoded: &str, text: String, parts: json::DisclosureParts) -> Self {
+    fn from_parts(encoded: &str, mut text: String, parts: json::DisclosureParts) -> Self {
+        text.push_str(DigestText::of(encoded).as_str());
         Self {
-            digest: DigestText::of(encoded),
             text,
             encoded_len: encoded.len(),
             salt_len: parts.salt_len,
@@ -144,15 +143,16 @@ impl Disclosure {
 
     /// A Disclosure from its parts; `encoded` must be their encoding.
     fn assemble(encoded: String, salt: &str, name: Option<&str>, value: Value) -> Self {
+        let digest = DigestText::of(&encoded);
         let mut text = encoded;
         let encoded_len = text.len();
-        text.reserve_exact(salt.len() + name.map_or(0, str::len));
+        text.reserve_exact(salt.len() + name.map_or(0, str::len) + DIGEST_LEN);
         text.push_str(salt);
         if let Some(name) = name {
             text.push_str(name);
         }
+        text.push_str(digest.as_str());
         Self {
-            digest: DigestText::of(text.get(..encoded_len).unwrap_or_default()),
             text,
             encoded_len,
             salt_len: salt.len(),
@@ -181,7 +181,8 @@ impl Disclosure {
     }
     /// Its SHA-256 digest.
     pub fn digest(&self) -> &str {
-        self.digest.as_str()
+        let start = self.text.len().saturating_sub(DIGEST_LEN);
+        self.text.get(start..).unwrap_or_default()
     }
     /// The salt.
     pub fn salt(&self) -> &str {

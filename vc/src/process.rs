@@ -275,11 +275,20 @@ pub(crate) fn digest_prefix(s: &str) -> u64 {
     u64::from_be_bytes(first)
 }
 
-/// The order of [`digest_prefix`], then of the text.
-fn digest_order(a: &str, b: &str) -> std::cmp::Ordering {
-    digest_prefix(a)
-        .cmp(&digest_prefix(b))
-        .then_with(|| a.cmp(b))
+/// Appends `n` in decimal, as `{n}` formats it, without the formatting machinery (every array
+/// element of the payload pushes its index on the claim path).
+fn push_decimal(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[start..].iter().map(|d| char::from(*d)));
 }
 
 struct Walk<'a> {
@@ -294,8 +303,9 @@ struct Walk<'a> {
     by_digest: Vec<Slot<'a>>,
     /// The digests that matched no Disclosure (decoys, undisclosed claims), checked for repeats
     /// once the walk ends, by sorting: no hash set over strings from outside, and no more entries
-    /// than digests in the input. Any repeat was met before whatever stopped the walk.
-    unmatched: Vec<Cow<'a, str>>,
+    /// than digests in the input. Any repeat was met before whatever stopped the walk. Each is
+    /// kept with its [`digest_prefix`], computed once rather than at every comparison.
+    unmatched: Vec<(u64, Cow<'a, str>)>,
     /// The claim path being walked, as [`path_to_string`] writes it, and its segments.
     path: String,
     segments: Vec<Segment>,
@@ -336,8 +346,8 @@ impl<'a> Walk<'a> {
             values,
             by_digest,
             // Room for the decoys and undisclosed claims of a large credential, below the
-            // 1 KiB from which glibc's malloc takes its slow path.
-            unmatched: Vec::with_capacity(32),
+            // 1 KiB from which glibc's malloc takes its slow path (30 entries of 32 bytes).
+            unmatched: Vec::with_capacity(30),
             path: String::with_capacity(64),
             segments: Vec::with_capacity(8),
             paths,
@@ -389,7 +399,7 @@ impl<'a> Walk<'a> {
                 Ok(Some(slot.index))
             }
             Err(_) => {
-                self.unmatched.push(digest);
+                self.unmatched.push((key, digest));
                 Ok(None)
             }
         }
@@ -397,7 +407,8 @@ impl<'a> Walk<'a> {
 
     /// Whether a digest that matched no Disclosure was met more than once.
     fn repeated_unmatched(&mut self) -> bool {
-        self.unmatched.sort_unstable_by(|a, b| digest_order(a, b));
+        // By prefix, then by text: equal digests end up side by side.
+        self.unmatched.sort_unstable();
         self.unmatched.windows(2).any(|w| w[0] == w[1])
     }
 
@@ -427,13 +438,11 @@ impl<'a> Walk<'a> {
     }
 
     fn push_index(&mut self, index: usize) -> usize {
-        use std::fmt::Write as _;
         let mark = self.path.len();
         if !self.segments.is_empty() {
             self.path.push('.');
         }
-        // Writing to a String cannot fail.
-        let _ = write!(self.path, "{index}");
+        push_decimal(&mut self.path, index);
         self.segments.push(Segment::Index(index));
         mark
     }
@@ -626,6 +635,15 @@ mod tests {
         match v {
             Value::Object(m) => m,
             _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn push_decimal_writes_what_format_writes() {
+        for n in [0, 1, 9, 10, 99, 100, 4242, usize::MAX] {
+            let mut path = String::from("members.");
+            push_decimal(&mut path, n);
+            assert_eq!(path, format!("members.{n}"));
         }
     }
 
