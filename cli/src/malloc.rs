@@ -1,4 +1,4 @@
-//! glibc's malloc arenas, two per core.
+//! glibc's malloc: arenas, two per core, and memory handed back to the system while serving.
 //!
 //! glibc gives a threaded process up to eight malloc arenas per core, and each keeps memory
 //! freed into it. The services hand every request between tokio workers and blocking threads,
@@ -38,3 +38,47 @@ pub(crate) fn two_arenas_per_core() {
 /// Other allocators than glibc's: nothing to set.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 pub(crate) fn two_arenas_per_core() {}
+
+/// How often a service hands the heap memory that glibc's malloc holds free back to the
+/// system ([`spawn_trimmer`]).
+pub(crate) const TRIM_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Every [`TRIM_EVERY`], on a blocking thread, returns the free memory of every malloc arena to
+/// the system (`malloc_trim(0)`). glibc gives a freed chunk back only from the top of an arena's
+/// heap, so a service that allocates and frees a few kilobytes per request for every core keeps
+/// whatever its busiest second needed: measured on a loaded verifier (`scripts/load --only
+/// verifier --duration 90s`), one `malloc_trim(0)` took its resident memory from 129 MiB to
+/// 81 MiB. Trimming walks each arena under its lock; the service's allocations wait that long.
+pub(crate) fn spawn_trimmer() {
+    tokio::spawn(async {
+        let mut every = tokio::time::interval(TRIM_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            let started = std::time::Instant::now();
+            if tokio::task::spawn_blocking(trim).await.is_err() {
+                return;
+            }
+            tracing::debug!(
+                micros = started.elapsed().as_micros(),
+                "malloc arenas trimmed"
+            );
+        }
+    });
+}
+
+/// Returns the free memory of every malloc arena to the system.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn trim() {
+    // SAFETY: `malloc_trim` only releases memory malloc holds free; it takes each arena's lock
+    // and may be called from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Other allocators than glibc's: nothing to trim.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn trim() {}

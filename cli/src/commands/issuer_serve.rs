@@ -70,6 +70,7 @@ pub(crate) fn run(dir: &Path, args: ServeArgs) -> Result<(), CliError> {
             did = state.issuer().did(),
             "issuer service started"
         );
+        crate::malloc::spawn_trimmer();
         println!("listening on http://{addr}");
         serve(listener, Arc::new(state), shutdown_signal())
             .await

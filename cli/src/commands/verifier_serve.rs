@@ -284,6 +284,7 @@ fn serve(dir: &Path, args: &ServeArgs) -> Result<(), CliError> {
                     http::ServiceError::Io { path, source } => CliError::Io { path, source },
                     other => CliError::Usage(other.to_string()),
                 })?;
+        crate::malloc::spawn_trimmer();
         tracing::info!(client_id = %client_id, %public_url, "verifier ready");
         println!("listening on http://{addr}");
         http::serve(listener, Arc::new(state), shutdown_signal())
