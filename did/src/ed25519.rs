@@ -289,6 +289,32 @@ mod tests {
         assert!(small_r > 0, "no small-order R that plain verify accepts");
     }
 
+    /// Why the verifier does not batch: `verify_batch` checks a random combination of the
+    /// signatures' equations without the cofactor, so a signature whose `R` carries a point of
+    /// order 2 (`R = [r]B + T`, which `verify_strict` refuses) passes whenever its random
+    /// coefficient is even: about half the time.
+    #[test]
+    fn batch_verification_lets_through_what_verify_strict_refuses() {
+        let a = scalar("batch key");
+        let key_bytes = (B * a).compress().to_bytes();
+        let key = VerifyingKey::from_bytes(&key_bytes).unwrap();
+        let order_two = EIGHT_TORSION[4];
+        let identity = EdwardsPoint::default();
+        assert!(order_two != identity && order_two + order_two == identity);
+        let mut let_through = 0;
+        for i in 0..200 {
+            let message = format!("message {i}").into_bytes();
+            let r = scalar(&format!("batch nonce {i}"));
+            let r_bytes = (B * r + order_two).compress().to_bytes();
+            let sig = Signature::from_bytes(&sign_with(r_bytes, r, a, &key_bytes, &message));
+            assert!(key.verify_strict(&message, &sig).is_err());
+            assert!(!verify_strict(&key, &message, &sig));
+            let batch = ed25519_dalek::verify_batch(&[&message], &[sig], &[key]);
+            let_through += usize::from(batch.is_ok());
+        }
+        assert!((60..=140).contains(&let_through), "{let_through} of 200");
+    }
+
     #[test]
     fn accepts_real_signatures_and_refuses_other_messages() {
         use ed25519_dalek::{Signer as _, SigningKey};
