@@ -353,18 +353,20 @@ impl RequestObject {
             return Err(bad("exp must be after iat"));
         }
         self.dcql_query.validate()?;
-        if self.response_mode == ResponseMode::DirectPostJwt
-            && self
-                .client_metadata
-                .as_ref()
-                .and_then(ClientMetadata::encryption_key)
-                .is_none()
-        {
+        if self.response_mode == ResponseMode::DirectPostJwt && self.encryption_key().is_none() {
             return Err(bad(
                 "direct_post.jwt needs an EC P-256 key in client_metadata.jwks and A256GCM",
             ));
         }
         Ok(())
+    }
+
+    /// The key to encrypt a `direct_post.jwt` answer to, from `client_metadata` (EC P-256 with
+    /// A256GCM offered), if there is a usable one.
+    pub fn encryption_key(&self) -> Option<&Value> {
+        self.client_metadata
+            .as_ref()
+            .and_then(ClientMetadata::encryption_key)
     }
 }
 
@@ -598,6 +600,27 @@ pub fn response_payload(vp_token: &Value, state: &str) -> Value {
     m.insert("vp_token".into(), vp_token.clone());
     m.insert("state".into(), Value::from(state));
     Value::Object(m)
+}
+
+/// The form that answers `request` with `vp_token`, in the response mode it asked for:
+/// `direct_post` ([`direct_post_form`]: `vp_token` and `state`) or `direct_post.jwt`
+/// ([`direct_post_jwt_form`]: both encrypted with [`encrypt_response`] to
+/// [`RequestObject::encryption_key`]; a verified request always has one, none usable is
+/// `ResponseEncryptionFailed`).
+pub fn response_form(request: &RequestObject, vp_token: &Value) -> Result<String, VcError> {
+    match request.response_mode {
+        ResponseMode::DirectPost => Ok(direct_post_form(vp_token, &request.state)),
+        ResponseMode::DirectPostJwt => {
+            let key =
+                request
+                    .encryption_key()
+                    .ok_or_else(|| VcError::ResponseEncryptionFailed {
+                        reason: "direct_post.jwt without a usable encryption key".into(),
+                    })?;
+            let payload = response_payload(vp_token, &request.state);
+            Ok(direct_post_jwt_form(&encrypt_response(&payload, key)?))
+        }
+    }
 }
 
 /// The body of a `direct_post` response: `vp_token=<JSON>&state=<state>`.

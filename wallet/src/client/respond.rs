@@ -21,8 +21,7 @@
 
 use dojang_did::PublicJwk;
 use dojang_vc::oid4vp::{
-    direct_post_form, direct_post_jwt_form, encrypt_response, parse_request_uri, response_payload,
-    verify_request_object, vp_token, ResponseMode, REQUEST_OBJECT_CONTENT_TYPE,
+    parse_request_uri, response_form, verify_request_object, vp_token, REQUEST_OBJECT_CONTENT_TYPE,
 };
 use dojang_vc::present::{resolve_path, select, withheld};
 use dojang_vc::process::Processed;
@@ -129,6 +128,7 @@ pub fn respond(
             reason: "it asks for several credentials at once".into(),
         });
     };
+
     let paths = query.claim_paths();
     let vcts = &query.meta.vct_values;
 
@@ -190,20 +190,7 @@ pub fn respond(
     // 7. Present, record, send.
     let presentation = wallet.present(&credential_id, &paths, client_id, &request.nonce, now)?;
     let token = vp_token(&[(query.id.as_str(), presentation.text.as_str())]);
-    let form = match request.response_mode {
-        ResponseMode::DirectPost => direct_post_form(&token, &request.state),
-        ResponseMode::DirectPostJwt => {
-            let key = request
-                .client_metadata
-                .as_ref()
-                .and_then(|m| m.encryption_key())
-                .ok_or_else(|| WalletError::RequestUnsupported {
-                    reason: "direct_post.jwt without a usable encryption key".into(),
-                })?;
-            let jwe = encrypt_response(&response_payload(&token, &request.state), key)?;
-            direct_post_jwt_form(&jwe)
-        }
-    };
+    let form = response_form(&request, &token)?;
     let reply = http.post_form(&request.response_uri, form, None)?;
     if !reply.ok() {
         return Err(match reply.oauth_error() {

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use dojang_did::{PrivateJwk, PublicJwk};
 use dojang_vc::oid4vp::{
-    direct_post_form, direct_post_jwt_form, encrypt_response, parse_request_uri, response_payload,
-    verify_request_object, vp_token, ResponseMode, REQUEST_OBJECT_CONTENT_TYPE,
+    parse_request_uri, response_form, verify_request_object, vp_token, ResponseMode,
+    REQUEST_OBJECT_CONTENT_TYPE,
 };
 use dojang_vc::trust_list::VerifiedTrustList;
 use dojang_vc::Budget;
@@ -191,25 +191,7 @@ impl VerifierTarget {
             self.holder.signing_key(),
         )?;
         let token = vp_token(&[(query.id.as_str(), presentation.text.as_str())]);
-        let form = match request.response_mode {
-            ResponseMode::DirectPost => direct_post_form(&token, &request.state),
-            ResponseMode::DirectPostJwt => {
-                let key = request
-                    .client_metadata
-                    .as_ref()
-                    .and_then(|m| m.encryption_key())
-                    .ok_or_else(|| {
-                        refused(
-                            "GET /requests/{id}/object",
-                            "direct_post.jwt without an encryption key",
-                        )
-                    })?;
-                direct_post_jwt_form(&encrypt_response(
-                    &response_payload(&token, &request.state),
-                    key,
-                )?)
-            }
-        };
+        let form = response_form(&request, &token)?;
         Ok(Prepared {
             path: self.endpoint.path_of(&request.response_uri)?,
             body: Bytes::from(form),
