@@ -13,8 +13,11 @@
 //!
 //! This library finds the programs ([`dojang`], [`python_peer`], [`node_peer`]) and runs them with a
 //! time limit ([`run`]), returning an [`Output`] with the exit code and the captured text.
+//! [`setup`] holds the parties most end-to-end tests start from (a ministry, an accredited agency,
+//! a bank, a register, a wallet), made through the binary; [`http`] talks to the services.
 
 pub mod http;
+pub mod setup;
 
 use std::ffi::OsStr;
 use std::io::Read;
@@ -258,6 +261,20 @@ impl Output {
     }
 }
 
+/// The `step` of each entry of a verification result's `provenance` (`root`, `trust_list`, …), in
+/// order.
+///
+/// # Panics
+/// When `result` has no `provenance` array of entries with a string `step`.
+pub fn provenance_steps(result: &serde_json::Value) -> Vec<&str> {
+    result["provenance"]
+        .as_array()
+        .expect("a provenance array")
+        .iter()
+        .map(|entry| entry["step"].as_str().expect("a provenance step"))
+        .collect()
+}
+
 /// Runs `command` with no standard input, capturing its output, and waits at most `timeout`.
 ///
 /// # Panics
@@ -280,6 +297,23 @@ pub fn run_dojang(command: &mut Command) -> Output {
 /// When the path is not UTF-8.
 pub fn path_str(p: &Path) -> &str {
     p.to_str().expect("a UTF-8 path")
+}
+
+/// Every file below `dir`, at any depth (folders left out).
+///
+/// # Panics
+/// When a folder cannot be read.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read the folder") {
+        let path = entry.expect("read a folder entry").path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }
 
 fn try_run(command: &mut Command, timeout: Duration) -> Result<Output, String> {

@@ -4,7 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use dojang_tests::{dojang, path_str as s, run, run_dojang, Output, COMMAND_TIMEOUT};
+use dojang_tests::setup::{Dojang, Setting, COPY};
+use dojang_tests::{
+    dojang, files_under, path_str as s, provenance_steps, run, Output, COMMAND_TIMEOUT,
+};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -13,12 +16,10 @@ const AUD: &str = "https://bank.example/verifier";
 /// Starts with `-`, as a base64url nonce may: the CLI must take it as a value, not a flag.
 const NONCE: &str = "-nonce-cli-1";
 
+const DOJANG: Dojang = Dojang::with_passphrase(PASSPHRASE);
+
 fn dojang_run(args: &[&str]) -> Output {
-    run_dojang(
-        dojang()
-            .args(args)
-            .env("DOJANG_WALLET_PASSPHRASE", PASSPHRASE),
-    )
+    DOJANG.run(args)
 }
 
 fn write_json(dir: &Path, name: &str, v: &Value) -> PathBuf {
@@ -231,9 +232,9 @@ fn verify_never_panics_on_garbage() {
 #[test]
 fn agency_wallet_bank_round_trip() {
     let t = TempDir::new().unwrap();
-    let agency = t.path().join("agency");
-    let wallet = t.path().join("wallet");
-    let register = t.path().join("register.json");
+    let at = Setting::new(DOJANG, t.path());
+    let wallet = at.path("wallet");
+    let register = at.path("register.json");
     dojang_run(&[
         "issuer",
         "generate",
@@ -245,22 +246,13 @@ fn agency_wallet_bank_round_trip() {
         s(&register),
     ])
     .success();
-    let did = dojang_run(&[
-        "issuer",
-        "--dir",
-        s(&agency),
-        "init",
-        "--office",
-        "서울특별시 종로구청",
-    ])
-    .success()
-    .text()
-    .to_owned();
-    dojang_run(&["issuer", "--dir", s(&agency), "import", s(&register)]).success();
-    let persons = dojang_run(&["issuer", "--dir", s(&agency), "persons"])
+    let did = at
+        .agency(&["init", "--office", "서울특별시 종로구청"])
         .success()
-        .stdout
-        .clone();
+        .text()
+        .to_owned();
+    at.agency(&["import", s(&register)]).success();
+    let persons = at.agency(&["persons"]).success().stdout.clone();
     let reg: Value = serde_json::from_str(&std::fs::read_to_string(&register).unwrap()).unwrap();
     let head = reg["households"][0]["head"].as_str().unwrap().to_owned();
     assert!(persons.lines().any(|l| l == head));
@@ -274,22 +266,11 @@ fn agency_wallet_bank_round_trip() {
         .unwrap()
         .to_owned();
 
-    dojang_run(&["wallet", "--dir", s(&wallet), "init"]).success();
+    at.wallet(&["init"]).success();
     let holder = t.path().join("holder.jwk");
-    dojang_run(&[
-        "wallet",
-        "--dir",
-        s(&wallet),
-        "holder-key",
-        "--out",
-        s(&holder),
-    ])
-    .success();
+    at.wallet(&["holder-key", "--out", s(&holder)]).success();
     let cred = t.path().join("copy.txt");
-    let issue = dojang_run(&[
-        "issuer",
-        "--dir",
-        s(&agency),
+    let issue = at.agency(&[
         "issue",
         "--person",
         &head,
@@ -305,51 +286,28 @@ fn agency_wallet_bank_round_trip() {
         !issue.stderr.contains(&rrn),
         "issuance must not print the RRN"
     );
-    let records = dojang_run(&["issuer", "--dir", s(&agency), "records"])
-        .success()
-        .stdout
-        .clone();
+    let records = at.agency(&["records"]).success().stdout.clone();
     assert_eq!(records.lines().count(), 1);
     assert!(!records.contains(&rrn));
     let record: Value = serde_json::from_str(records.lines().next().unwrap()).unwrap();
     let number = record["document_number"].as_str().unwrap().to_owned();
     assert_eq!(record["log_index"], 0);
     let log_proof = t.path().join("log-proof.json");
-    dojang_run(&[
-        "issuer",
-        "--dir",
-        s(&agency),
-        "log-proof",
-        &number,
-        "--out",
-        s(&log_proof),
-    ])
-    .success();
+    at.agency(&["log-proof", &number, "--out", s(&log_proof)])
+        .success();
 
-    let id = dojang_run(&[
-        "wallet",
-        "--dir",
-        s(&wallet),
-        "import",
-        s(&cred),
-        "--log-proof",
-        s(&log_proof),
-    ])
-    .success()
-    .text()
-    .to_owned();
-    let listing = dojang_run(&["wallet", "--dir", s(&wallet), "list"])
+    let id = at
+        .wallet(&["import", s(&cred), "--log-proof", s(&log_proof)])
         .success()
-        .stdout
-        .clone();
+        .text()
+        .to_owned();
+    let listing = at.wallet(&["list"]).success().stdout.clone();
     assert!(listing.contains(&id) && listing.contains("resident-registration-copy"));
-    let shown = dojang_run(&["wallet", "--dir", s(&wallet), "show", &id])
-        .success()
-        .stdout
-        .clone();
+    let shown = at.wallet(&["show", &id]).success().stdout.clone();
     assert!(!shown.contains(&rrn), "show masks the RRN");
     assert!(shown.contains(&format!("{}******", &rrn[..8])));
-    let revealed = dojang_run(&["wallet", "--dir", s(&wallet), "show", &id, "--reveal-rrn"])
+    let revealed = at
+        .wallet(&["show", &id, "--reveal-rrn"])
         .success()
         .stdout
         .clone();
@@ -365,7 +323,7 @@ fn agency_wallet_bank_round_trip() {
         .as_str()
         .unwrap()
         .to_owned();
-    for entry in walk(&wallet) {
+    for entry in files_under(&wallet) {
         let bytes = std::fs::read(&entry).unwrap();
         for needle in [rrn.as_bytes(), name.as_bytes(), b"road_address".as_slice()] {
             assert!(
@@ -377,7 +335,7 @@ fn agency_wallet_bank_round_trip() {
     }
 
     // A wrong passphrase is refused and changes nothing.
-    let snapshot: Vec<(PathBuf, Vec<u8>)> = walk(&wallet)
+    let snapshot: Vec<(PathBuf, Vec<u8>)> = files_under(&wallet)
         .into_iter()
         .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
         .collect();
@@ -393,10 +351,7 @@ fn agency_wallet_bank_round_trip() {
 
     let pres = t.path().join("pres.txt");
     let proof_for_verifier = t.path().join("proof-for-verifier.json");
-    dojang_run(&[
-        "wallet",
-        "--dir",
-        s(&wallet),
+    at.wallet(&[
         "present",
         &id,
         "--disclose",
@@ -412,15 +367,7 @@ fn agency_wallet_bank_round_trip() {
     ])
     .success();
     let lists = t.path().join("status");
-    dojang_run(&[
-        "issuer",
-        "--dir",
-        s(&agency),
-        "status-list",
-        "--out",
-        s(&lists),
-    ])
-    .success();
+    at.agency(&["status-list", "--out", s(&lists)]).success();
     let list0 = lists.join("0.jwt");
     let run_verify = |extra: &[&str]| {
         let mut args: Vec<&str> = vec![
@@ -434,7 +381,7 @@ fn agency_wallet_bank_round_trip() {
             "--max-age-days",
             "90",
             "--accept-vct",
-            "urn:dojang:kr:resident-registration-copy:1",
+            COPY,
         ];
         args.extend_from_slice(extra);
         args.push(s(&pres));
@@ -457,12 +404,7 @@ fn agency_wallet_bank_round_trip() {
     ]);
     v.success();
     let v = v.json();
-    let steps: Vec<&str> = v["provenance"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["step"].as_str().unwrap())
-        .collect();
+    let steps = provenance_steps(&v);
     assert_eq!(steps, ["credential", "status", "log"]);
     assert_eq!(v["claims"]["name"], name.as_str());
     assert!(v["claims"]["address"]["road_address"].is_string());
@@ -471,39 +413,20 @@ fn agency_wallet_bank_round_trip() {
     assert!(v["claims"]["document_number"].is_string());
 
     // The agency suspends, reinstates, then revokes it; each time the verifier uses the new list.
-    dojang_run(&["issuer", "--dir", s(&agency), "suspend", &number]).success();
-    dojang_run(&[
-        "issuer",
-        "--dir",
-        s(&agency),
-        "status-list",
-        "--out",
-        s(&lists),
-    ])
-    .success();
+    at.agency(&["suspend", &number]).success();
+    at.agency(&["status-list", "--out", s(&lists)]).success();
     let suspended = run_verify(&["--status-list", s(&list0)]);
     suspended.expect_code(1);
     assert_eq!(suspended.json()["error"]["code"], "suspended");
-    dojang_run(&["issuer", "--dir", s(&agency), "reinstate", &number]).success();
-    dojang_run(&["issuer", "--dir", s(&agency), "revoke", &number]).success();
-    dojang_run(&["issuer", "--dir", s(&agency), "reinstate", &number]).expect_code(1);
-    dojang_run(&[
-        "issuer",
-        "--dir",
-        s(&agency),
-        "status-list",
-        "--out",
-        s(&lists),
-    ])
-    .success();
+    at.agency(&["reinstate", &number]).success();
+    at.agency(&["revoke", &number]).success();
+    at.agency(&["reinstate", &number]).expect_code(1);
+    at.agency(&["status-list", "--out", s(&lists)]).success();
     let revoked = run_verify(&["--status-list", s(&list0)]);
     revoked.expect_code(1);
     assert_eq!(revoked.json()["error"]["code"], "revoked");
 
-    let history = dojang_run(&["wallet", "--dir", s(&wallet), "history"])
-        .success()
-        .stdout
-        .clone();
+    let history = at.wallet(&["history"]).success().stdout.clone();
     let h: Value = serde_json::from_str(history.lines().next().unwrap()).unwrap();
     assert_eq!(h["audience"], AUD);
     assert_eq!(h["disclosed"], json!(["name", "address"]));
@@ -551,17 +474,4 @@ fn demo_tells_the_story_and_leaks_no_rrn() {
             w.iter().collect::<String>()
         );
     }
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }

@@ -17,7 +17,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use dojang_did::{PrivateJwk, PublicJwk};
 use dojang_tests::http::{request, try_request, Response};
-use dojang_tests::{dojang, path_str as s, run_dojang, Output};
+use dojang_tests::setup::{Dojang, Setting, COPY};
+use dojang_tests::{dojang, path_str as s, Output};
 use dojang_vc::log::{jwt_sha256, verify_checkpoint, Checkpoint, ConsistencyProof};
 use dojang_vc::log_inclusion::LogInclusion;
 use dojang_vc::oid4vci::{
@@ -27,14 +28,11 @@ use dojang_vc::oid4vci::{
 use dojang_vc::status_list::{status_reference, verify_token, Status};
 use dojang_vc::{Algorithm, Budget, SdJwt, VerificationKey};
 use serde_json::{json, Value};
-use tempfile::TempDir;
 
 const ADMIN_TOKEN: &str = "crash-admin-token-0123456789";
 const RP_TOKEN: &str = "crash-rp-token-0123456789";
-const AGENCY: &str = "did:web:jongno.example";
-const BANK: &str = "https://bank.example";
-const COPY: &str = "urn:dojang:kr:resident-registration-copy:1";
 const PASSPHRASE: &str = "crash test 도장";
+const DOJANG: Dojang = Dojang::with_passphrase(PASSPHRASE);
 /// SIGKILLs of the issuer service (the issue asks for at least 50).
 const ISSUER_KILLS: usize = 52;
 
@@ -63,14 +61,6 @@ impl Rng {
     fn range(&mut self, lo: u64, hi: u64) -> u64 {
         lo + self.next() % (hi - lo)
     }
-}
-
-fn d(args: &[&str]) -> Output {
-    run_dojang(
-        dojang()
-            .args(args)
-            .env("DOJANG_WALLET_PASSPHRASE", PASSPHRASE),
-    )
 }
 
 fn now() -> i64 {
@@ -151,78 +141,40 @@ struct Acked {
 }
 
 struct Agency {
-    _t: TempDir,
-    dir: PathBuf,
-    log: PathBuf,
+    at: Setting,
     key: VerificationKey,
     persons: Vec<String>,
 }
 
 impl Agency {
     fn new() -> Agency {
-        let t = TempDir::new().unwrap();
-        let dir = t.path().join("agency");
-        d(&[
-            "issuer",
-            "--dir",
-            s(&dir),
-            "init",
-            "--office",
-            "서울특별시 종로구청",
-        ])
-        .success();
-        let register = t.path().join("register.json");
-        d(&[
-            "issuer",
-            "generate",
-            "--households",
-            "6",
-            "--seed",
-            "11",
-            "--out",
-            s(&register),
-        ])
-        .success();
-        d(&["issuer", "--dir", s(&dir), "import", s(&register)]).success();
-        let reg: Value =
-            serde_json::from_str(&std::fs::read_to_string(&register).unwrap()).unwrap();
+        let at = Setting::temporary(DOJANG);
+        at.agency(&["init", "--office", "서울특별시 종로구청"])
+            .success();
+        let reg = at.import_register(6, Some(11));
         let persons = reg["households"]
             .as_array()
             .unwrap()
             .iter()
             .map(|h| h["head"].as_str().unwrap().to_owned())
             .collect();
-        let jwk: Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("issuer-key.jwk")).unwrap())
-                .unwrap();
+        let jwk: Value = serde_json::from_str(
+            &std::fs::read_to_string(at.path("agency/issuer-key.jwk")).unwrap(),
+        )
+        .unwrap();
         let key = VerificationKey::Ed25519(PublicJwk::from_json_public_part(&jwk).unwrap());
-        Agency {
-            log: t.path().join("issuer.log"),
-            _t: t,
-            dir,
-            key,
-            persons,
-        }
+        Agency { at, key, persons }
     }
 
     fn start(&self) -> Proc {
-        let mut cmd = dojang();
-        cmd.args([
-            "issuer",
-            "--dir",
-            s(&self.dir),
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .env("DOJANG_ADMIN_TOKEN", ADMIN_TOKEN);
-        Proc::start(&mut cmd, &self.log)
+        Proc::start(
+            &mut self.at.agency_service(ADMIN_TOKEN),
+            &self.at.path("issuer.log"),
+        )
     }
 
     fn cli(&self, args: &[&str]) -> Output {
-        let mut all = vec!["issuer", "--dir", s(&self.dir)];
-        all.extend_from_slice(args);
-        d(&all).success().clone()
+        self.at.agency(args).success().clone()
     }
 }
 
@@ -608,207 +560,80 @@ fn jwt_payload(jwt: &str) -> Value {
 }
 
 /// A ministry with a trust list accrediting a did:web agency and registering a bank, the agency
-/// with a register, and a wallet holding one of the agency's credentials.
-struct Trusted {
-    t: TempDir,
+/// with a register, and a wallet; [`issue_offline`] and [`import`] give it
+/// credentials.
+fn trusted() -> Setting {
+    let w = Setting::temporary(DOJANG);
+    w.accredit_agency(&[COPY]);
+    w.register_bank();
+    w.publish();
+    w.import_register(3, Some(5));
+    w.wallet(&["init"]).success();
+    w
 }
 
-impl Trusted {
-    fn p(&self, name: &str) -> PathBuf {
-        self.t.path().join(name)
-    }
-
-    fn wallet(&self, args: &[&str]) -> Output {
-        let dir = self.p("wallet");
-        let mut all = vec!["wallet", "--dir", s(&dir)];
-        all.extend_from_slice(args);
-        d(&all)
-    }
-
-    fn new() -> Trusted {
-        let w = Trusted {
-            t: TempDir::new().unwrap(),
-        };
-        let trust = |args: &[&str]| {
-            let dir = w.p("ministry");
-            let mut all = vec!["trust", "--dir", s(&dir)];
-            all.extend_from_slice(args);
-            d(&all).success().clone()
-        };
-        trust(&[
-            "init",
-            "--id",
-            "did:web:mois.example",
-            "--name-ko",
-            "행정안전부",
-            "--name-en",
-            "Ministry of the Interior and Safety",
-        ]);
-        trust(&["root-key", "--out", s(&w.p("root.jwk"))]);
-        let agency = w.p("agency");
-        d(&[
-            "issuer",
-            "--dir",
-            s(&agency),
-            "init",
-            "--office",
-            "서울특별시 종로구청",
-            "--did",
-            AGENCY,
-        ])
-        .success();
-        trust(&[
-            "accredit",
-            "--did",
-            AGENCY,
-            "--name-ko",
-            "서울특별시 종로구청",
-            "--name-en",
-            "Jongno-gu Office",
-            "--vct",
-            COPY,
-            "--key",
-            s(&agency.join("issuer-key.jwk")),
-            "--not-before",
-            "2026-01-01T00:00:00Z",
-        ]);
-        let bank_key = d(&[
-            "verifier",
-            "--dir",
-            s(&w.p("bank")),
-            "init",
-            "--client-id",
-            BANK,
-        ])
-        .success()
-        .stdout
-        .clone();
-        std::fs::write(w.p("bank-key.jwk"), bank_key).unwrap();
-        trust(&[
-            "register-rp",
-            "--id",
-            BANK,
-            "--name-ko",
-            "한빛은행",
-            "--name-en",
-            "Hanbit Bank",
-            "--key",
-            s(&w.p("bank-key.jwk")),
-            "--entitle",
-            &format!("{COPY}=name,address"),
-        ]);
-        trust(&["publish", "--out", s(&w.p("list.jwt"))]);
-        let register = w.p("register.json");
-        d(&[
-            "issuer",
-            "generate",
-            "--households",
-            "3",
-            "--seed",
-            "5",
-            "--out",
-            s(&register),
-        ])
-        .success();
-        d(&["issuer", "--dir", s(&agency), "import", s(&register)]).success();
-        w.wallet(&["init"]).success();
-        w
-    }
-
-    /// Issues (offline, before any service holds the agency's database) `n` credentials of the
-    /// household heads to the wallet's key; returns their files.
-    fn issue(&self, n: usize) -> Vec<PathBuf> {
-        let holder_key = self.p("holder.jwk");
-        self.wallet(&["holder-key", "--out", s(&holder_key)])
+/// Issues (offline, before any service holds the agency's database) `n` credentials of the
+/// household heads to the wallet's key; returns their files.
+fn issue_offline(w: &Setting, n: usize) -> Vec<PathBuf> {
+    let holder_key = w.path("holder.jwk");
+    w.wallet(&["holder-key", "--out", s(&holder_key)]).success();
+    let reg: Value =
+        serde_json::from_str(&std::fs::read_to_string(w.path("register.json")).unwrap()).unwrap();
+    let heads: Vec<&str> = reg["households"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["head"].as_str().unwrap())
+        .collect();
+    (0..n)
+        .map(|i| {
+            let out = w.path(&format!("credential-{i}.txt"));
+            w.agency(&[
+                "issue",
+                "--person",
+                heads[i % heads.len()],
+                "--certificate",
+                "copy",
+                "--holder-key",
+                s(&holder_key),
+                "--out",
+                s(&out),
+            ])
             .success();
-        let reg: Value =
-            serde_json::from_str(&std::fs::read_to_string(self.p("register.json")).unwrap())
-                .unwrap();
-        let heads: Vec<&str> = reg["households"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| h["head"].as_str().unwrap())
-            .collect();
-        (0..n)
-            .map(|i| {
-                let out = self.p(&format!("credential-{i}.txt"));
-                d(&[
-                    "issuer",
-                    "--dir",
-                    s(&self.p("agency")),
-                    "issue",
-                    "--person",
-                    heads[i % heads.len()],
-                    "--certificate",
-                    "copy",
-                    "--holder-key",
-                    s(&holder_key),
-                    "--out",
-                    s(&out),
-                ])
-                .success();
-                out
-            })
-            .collect()
-    }
+            out
+        })
+        .collect()
+}
 
-    fn import(&self, file: &Path, label: &str) -> Output {
-        self.wallet(&[
-            "import",
-            s(file),
-            "--label",
-            label,
-            "--trust-list",
-            s(&self.p("list.jwt")),
-            "--root-key",
-            s(&self.p("root.jwk")),
-        ])
-    }
+fn import(w: &Setting, file: &Path, label: &str) -> Output {
+    w.wallet(&[
+        "import",
+        s(file),
+        "--label",
+        label,
+        "--trust-list",
+        s(&w.path("list.jwt")),
+        "--root-key",
+        s(&w.path("root.jwk")),
+    ])
 }
 
 #[test]
 fn a_nonce_spent_before_a_sigkill_stays_spent() {
-    let w = Trusted::new();
-    let credentials = w.issue(1);
-    let id = w
-        .import(&credentials[0], "등본")
+    let w = trusted();
+    let credentials = issue_offline(&w, 1);
+    let id = import(&w, &credentials[0], "등본")
         .success()
         .text()
         .to_owned();
 
-    let mut issuer_cmd = dojang();
-    issuer_cmd
-        .args([
-            "issuer",
-            "--dir",
-            s(&w.p("agency")),
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .env("DOJANG_ADMIN_TOKEN", ADMIN_TOKEN);
-    let issuer = Proc::start(&mut issuer_cmd, &w.p("issuer.log"));
+    let issuer = Proc::start(&mut w.agency_service(ADMIN_TOKEN), &w.path("issuer.log"));
+    let status_list_url = format!("{}/status/0", issuer.url);
     let start_verifier = || {
-        let mut cmd = dojang();
-        cmd.args([
-            "verifier",
-            "serve",
-            "--dir",
-            s(&w.p("bank")),
-            "--listen",
-            "127.0.0.1:0",
-            "--root-key",
-            s(&w.p("root.jwk")),
-            "--trust-list",
-            s(&w.p("list.jwt")),
-            "--status-list-url",
-            &format!("{}/status/0", issuer.url),
-            "--refresh",
-            "1",
-        ])
-        .env("DOJANG_RP_TOKEN", RP_TOKEN);
-        Proc::start(&mut cmd, &w.p("verifier.log"))
+        Proc::start(
+            &mut w.bank_service(&status_list_url, &[], RP_TOKEN),
+            &w.path("verifier.log"),
+        )
     };
     let mut verifier = start_verifier();
     let rp = format!("Bearer {RP_TOKEN}");
@@ -899,11 +724,10 @@ fn a_nonce_spent_before_a_sigkill_stays_spent() {
 
 #[test]
 fn wallet_imports_and_history_survive_sigkill() {
-    let w = Trusted::new();
+    let w = trusted();
     const IMPORTS: usize = 6;
-    let credentials = w.issue(IMPORTS + 1);
-    let id = w
-        .import(&credentials[0], "first")
+    let credentials = issue_offline(&w, IMPORTS + 1);
+    let id = import(&w, &credentials[0], "first")
         .success()
         .text()
         .to_owned();
@@ -918,7 +742,7 @@ fn wallet_imports_and_history_survive_sigkill() {
     let mut imports = 1..=IMPORTS;
     let (mut kills, mut finished) = (0, 0);
     for round in 0..15 {
-        let dir = w.p("wallet");
+        let dir = w.path("wallet");
         let mut cmd = dojang();
         cmd.env("DOJANG_WALLET_PASSPHRASE", PASSPHRASE)
             .stdin(Stdio::null())
@@ -928,8 +752,8 @@ fn wallet_imports_and_history_survive_sigkill() {
             (0, Some(i)) => {
                 let label = format!("import-{i}");
                 cmd.args(["wallet", "--dir", s(&dir), "import", s(&credentials[i])])
-                    .args(["--label", &label, "--trust-list", s(&w.p("list.jwt"))])
-                    .args(["--root-key", s(&w.p("root.jwk"))]);
+                    .args(["--label", &label, "--trust-list", s(&w.path("list.jwt"))])
+                    .args(["--root-key", s(&w.path("root.jwk"))]);
                 (Some(label), None)
             }
             _ => {

@@ -9,18 +9,17 @@
 use std::path::{Path, PathBuf};
 
 use dojang_tests::http::{request, Service};
-use dojang_tests::{dojang, path_str as s, run_dojang, Output};
+use dojang_tests::setup::Dojang;
+use dojang_tests::{dojang, path_str as s, Output};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
 const PASSPHRASE: &str = "load test 도장";
 
+const DOJANG: Dojang = Dojang::with_passphrase(PASSPHRASE);
+
 fn d(args: &[&str]) -> Output {
-    run_dojang(
-        dojang()
-            .args(args)
-            .env("DOJANG_WALLET_PASSPHRASE", PASSPHRASE),
-    )
+    DOJANG.run(args)
 }
 
 fn token(path: &Path) -> String {

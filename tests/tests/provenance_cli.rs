@@ -3,194 +3,118 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use dojang_tests::{dojang, path_str as s, run_dojang, Output};
+use dojang_tests::setup::{Dojang, Setting, ABSTRACT, AGENCY, COPY};
+use dojang_tests::{path_str as s, provenance_steps, Output};
 use serde_json::{json, Value};
-use tempfile::TempDir;
 
 const AUD: &str = "https://bank.example";
 const NONCE: &str = "nonce-provenance-1";
-const AGENCY: &str = "did:web:jongno.example";
-const COPY: &str = "urn:dojang:kr:resident-registration-copy:1";
-const ABSTRACT: &str = "urn:dojang:kr:resident-registration-abstract:1";
+const DOJANG: Dojang = Dojang::with_passphrase("provenance test 도장");
 
 fn d(args: &[&str]) -> Output {
-    run_dojang(
-        dojang()
-            .args(args)
-            .env("DOJANG_WALLET_PASSPHRASE", "provenance test 도장"),
-    )
+    DOJANG.run(args)
 }
 
-struct World {
-    t: TempDir,
-}
-
-impl World {
-    fn p(&self, name: &str) -> PathBuf {
-        self.t.path().join(name)
-    }
-    fn agency(&self, args: &[&str]) -> Output {
-        let dir = self.p("agency");
-        let mut all = vec!["issuer", "--dir", s(&dir)];
-        all.extend_from_slice(args);
-        d(&all)
-    }
-    fn trust(&self, args: &[&str]) -> Output {
-        let dir = self.p("ministry");
-        let mut all = vec!["trust", "--dir", s(&dir)];
-        all.extend_from_slice(args);
-        d(&all)
-    }
-    fn wallet(&self, args: &[&str]) -> Output {
-        let dir = self.p("wallet");
-        let mut all = vec!["wallet", "--dir", s(&dir)];
-        all.extend_from_slice(args);
-        d(&all)
-    }
-    /// Issues a 등본 to the wallet with its log proof; returns (credential number, wallet id).
-    fn issue_copy(&self, person: &str, tag: &str) -> (String, String) {
-        let cred = self.p(&format!("copy-{tag}.txt"));
-        self.agency(&[
-            "issue",
-            "--person",
-            person,
-            "--certificate",
-            "copy",
-            "--holder-key",
-            s(&self.p("holder.jwk")),
-            "--out",
-            s(&cred),
-        ])
+/// Issues a 등본 to the wallet with its log proof; returns (credential number, wallet id).
+fn issue_copy(w: &Setting, person: &str, tag: &str) -> (String, String) {
+    let cred = w.path(&format!("copy-{tag}.txt"));
+    w.agency(&[
+        "issue",
+        "--person",
+        person,
+        "--certificate",
+        "copy",
+        "--holder-key",
+        s(&w.path("holder.jwk")),
+        "--out",
+        s(&cred),
+    ])
+    .success();
+    let records = w.agency(&["records"]).stdout.clone();
+    let number = records
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["vct"] == COPY)
+        .max_by_key(|r| r["log_index"].as_u64().unwrap())
+        .unwrap()["document_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let proof = w.path(&format!("proof-{tag}.json"));
+    w.agency(&["log-proof", &number, "--out", s(&proof)])
         .success();
-        let records = self.agency(&["records"]).stdout.clone();
-        let number = records
-            .lines()
-            .map(|l| serde_json::from_str::<Value>(l).unwrap())
-            .filter(|r| r["vct"] == COPY)
-            .max_by_key(|r| r["log_index"].as_u64().unwrap())
-            .unwrap()["document_number"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let proof = self.p(&format!("proof-{tag}.json"));
-        self.agency(&["log-proof", &number, "--out", s(&proof)])
-            .success();
-        let id = self
-            .wallet(&[
-                "import",
-                s(&cred),
-                "--trust-list",
-                s(&self.p("list.jwt")),
-                "--root-key",
-                s(&self.p("root.jwk")),
-                "--log-proof",
-                s(&proof),
-            ])
-            .success()
-            .text()
-            .to_owned();
-        (number, id)
-    }
-    /// The wallet presents name and address; the verifier checks with the trust list, the
-    /// agency's current status list and the log proof.
-    fn present_and_verify(&self, id: &str, list: &Path, extra: &[&str]) -> Output {
-        let pres = self.p("pres.txt");
-        let proof = self.p("pres-proof.json");
-        self.wallet(&[
-            "present",
-            id,
-            "--disclose",
-            "name,address",
-            "--aud",
-            AUD,
-            "--nonce",
-            NONCE,
-            "--out",
-            s(&pres),
-            "--log-proof-out",
+    let id = w
+        .wallet(&[
+            "import",
+            s(&cred),
+            "--trust-list",
+            s(&w.path("list.jwt")),
+            "--root-key",
+            s(&w.path("root.jwk")),
+            "--log-proof",
             s(&proof),
         ])
-        .success();
-        let status = self.p("status");
-        self.agency(&["status-list", "--out", s(&status)]).success();
-        let root = self.p("root.jwk");
-        let mut args = vec![
-            "verify",
-            "--root-key",
-            s(&root),
-            "--trust-list",
-            s(list),
-            "--aud",
-            AUD,
-            "--nonce",
-            NONCE,
-        ];
-        args.push("--status-dir");
-        args.push(s(&status));
-        args.extend_from_slice(&["--require-log-inclusion", "--log-proof", s(&proof)]);
-        args.extend_from_slice(extra);
-        args.push(s(&pres));
-        d(&args)
-    }
+        .success()
+        .text()
+        .to_owned();
+    (number, id)
 }
 
-fn setup() -> (World, String) {
-    let w = World {
-        t: TempDir::new().unwrap(),
-    };
-    w.trust(&[
-        "init",
-        "--id",
-        "did:web:mois.example",
-        "--name-ko",
-        "행정안전부",
-        "--name-en",
-        "Ministry of the Interior and Safety",
-    ])
-    .success();
-    w.trust(&["root-key", "--out", s(&w.p("root.jwk"))])
-        .success();
-    w.agency(&["init", "--office", "서울특별시 종로구청", "--did", AGENCY])
-        .success();
-    w.trust(&[
-        "accredit",
-        "--did",
-        AGENCY,
-        "--name-ko",
-        "서울특별시 종로구청",
-        "--name-en",
-        "Jongno-gu Office",
-        "--vct",
-        COPY,
-        "--vct",
-        ABSTRACT,
-        "--key",
-        s(&w.p("agency/issuer-key.jwk")),
-        "--not-before",
-        "2026-01-01T00:00:00Z",
-    ])
-    .success();
-    w.trust(&["publish", "--out", s(&w.p("list.jwt"))])
-        .success();
-    let register = w.p("register.json");
-    d(&[
-        "issuer",
-        "generate",
-        "--households",
-        "6",
-        "--seed",
-        "5",
+/// The wallet presents name and address; the verifier checks with the trust list, the
+/// agency's current status list and the log proof.
+fn present_and_verify(w: &Setting, id: &str, list: &Path, extra: &[&str]) -> Output {
+    let pres = w.path("pres.txt");
+    let proof = w.path("pres-proof.json");
+    w.wallet(&[
+        "present",
+        id,
+        "--disclose",
+        "name,address",
+        "--aud",
+        AUD,
+        "--nonce",
+        NONCE,
         "--out",
-        s(&register),
+        s(&pres),
+        "--log-proof-out",
+        s(&proof),
     ])
     .success();
-    w.agency(&["import", s(&register)]).success();
+    let status = w.path("status");
+    w.agency(&["status-list", "--out", s(&status)]).success();
+    let root = w.path("root.jwk");
+    let mut args = vec![
+        "verify",
+        "--root-key",
+        s(&root),
+        "--trust-list",
+        s(list),
+        "--aud",
+        AUD,
+        "--nonce",
+        NONCE,
+    ];
+    args.push("--status-dir");
+    args.push(s(&status));
+    args.extend_from_slice(&["--require-log-inclusion", "--log-proof", s(&proof)]);
+    args.extend_from_slice(extra);
+    args.push(s(&pres));
+    d(&args)
+}
+
+/// A ministry whose published trust list accredits the agency for 등본 and 초본, the agency with
+/// a register of six households, and a wallet with a holder key; returns them and the head of a
+/// household of two or more.
+fn setup() -> (Setting, String) {
+    let w = Setting::temporary(DOJANG);
+    w.accredit_agency(&[COPY, ABSTRACT]);
+    w.publish();
+    let reg = w.import_register(6, Some(5));
     w.wallet(&["init"]).success();
-    w.wallet(&["holder-key", "--out", s(&w.p("holder.jwk"))])
+    w.wallet(&["holder-key", "--out", s(&w.path("holder.jwk"))])
         .success();
-    let reg: Value = serde_json::from_str(&std::fs::read_to_string(&register).unwrap()).unwrap();
     let person = reg["households"]
         .as_array()
         .unwrap()
@@ -206,17 +130,12 @@ fn setup() -> (World, String) {
 #[test]
 fn trust_list_status_log_and_provenance() {
     let (w, person) = setup();
-    let (number, id) = w.issue_copy(&person, "a");
-    let list = w.p("list.jwt");
-    let ok = w.present_and_verify(&id, &list, &[]);
+    let (number, id) = issue_copy(&w, &person, "a");
+    let list = w.path("list.jwt");
+    let ok = present_and_verify(&w, &id, &list, &[]);
     ok.success();
     let v = ok.json();
-    let steps: Vec<&str> = v["provenance"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["step"].as_str().unwrap())
-        .collect();
+    let steps = provenance_steps(&v);
     assert_eq!(
         steps,
         [
@@ -233,7 +152,7 @@ fn trust_list_status_log_and_provenance() {
     assert_eq!(v["issuer"], AGENCY);
 
     // A move-in revokes the 등본 in the same durable step as the register change.
-    let event = w.p("event.json");
+    let event = w.path("event.json");
     std::fs::write(
         &event,
         serde_json::to_string(&json!({
@@ -255,11 +174,11 @@ fn trust_list_status_log_and_provenance() {
             .any(|n| n == number.as_str()),
         "{outcome}"
     );
-    let revoked = w.present_and_verify(&id, &list, &[]);
+    let revoked = present_and_verify(&w, &id, &list, &[]);
     revoked.expect_code(1);
     assert_eq!(revoked.json()["error"]["code"], "revoked");
-    let (_, fresh) = w.issue_copy(&person, "b");
-    let v = w.present_and_verify(&fresh, &list, &[]);
+    let (_, fresh) = issue_copy(&w, &person, "b");
+    let v = present_and_verify(&w, &fresh, &list, &[]);
     v.success();
     assert_eq!(
         v.json()["claims"]["address"]["road_address"],
@@ -267,24 +186,24 @@ fn trust_list_status_log_and_provenance() {
     );
 
     // The auditor: records and log reconcile; the log only grew between checkpoints.
-    std::fs::write(w.p("records.jsonl"), &w.agency(&["records"]).stdout).unwrap();
-    std::fs::write(w.p("leaves.jsonl"), &w.agency(&["log-export"]).stdout).unwrap();
+    std::fs::write(w.path("records.jsonl"), &w.agency(&["records"]).stdout).unwrap();
+    std::fs::write(w.path("leaves.jsonl"), &w.agency(&["log-export"]).stdout).unwrap();
     let rec = d(&[
         "audit",
         "--json",
         "reconcile",
         "--records",
-        s(&w.p("records.jsonl")),
+        s(&w.path("records.jsonl")),
         "--leaves",
-        s(&w.p("leaves.jsonl")),
+        s(&w.path("leaves.jsonl")),
     ]);
     rec.success();
     assert_eq!(rec.json()["matched"], 2);
     let cps = w.agency(&["checkpoints"]).stdout.clone();
     let first = cps.lines().next().unwrap().to_owned();
-    std::fs::write(w.p("cp-old.jwt"), &first).unwrap();
+    std::fs::write(w.path("cp-old.jwt"), &first).unwrap();
     let latest = w.agency(&["checkpoint"]).success().text().to_owned();
-    std::fs::write(w.p("cp-new.jwt"), &latest).unwrap();
+    std::fs::write(w.path("cp-new.jwt"), &latest).unwrap();
     let old_size: u64 = {
         let payload = first.split('.').nth(1).unwrap();
         use base64::Engine as _;
@@ -300,24 +219,24 @@ fn trust_list_status_log_and_provenance() {
         .success()
         .text()
         .to_owned();
-    std::fs::write(w.p("consistency.json"), &proof).unwrap();
+    std::fs::write(w.path("consistency.json"), &proof).unwrap();
     let audit = |proof_file: &Path| {
         d(&[
             "audit",
             "consistency",
             "--old",
-            s(&w.p("cp-old.jwt")),
+            s(&w.path("cp-old.jwt")),
             "--new",
-            s(&w.p("cp-new.jwt")),
+            s(&w.path("cp-new.jwt")),
             "--proof",
             s(proof_file),
             "--trust-list",
             s(&list),
             "--root-key",
-            s(&w.p("root.jwk")),
+            s(&w.path("root.jwk")),
         ])
     };
-    audit(&w.p("consistency.json")).success();
+    audit(&w.path("consistency.json")).success();
     // One changed hash in the proof: the auditor says no.
     let mut bad: Value = serde_json::from_str(&proof).unwrap();
     if let Some(h) = bad["hashes"].as_array_mut().and_then(|a| a.first_mut()) {
@@ -338,11 +257,11 @@ fn trust_list_status_log_and_provenance() {
             })
             .collect();
         *h = Value::String(flipped);
-        std::fs::write(w.p("bad.json"), bad.to_string()).unwrap();
-        audit(&w.p("bad.json")).expect_code(1);
+        std::fs::write(w.path("bad.json"), bad.to_string()).unwrap();
+        audit(&w.path("bad.json")).expect_code(1);
     }
     std::fs::write(
-        w.p("history.json"),
+        w.path("history.json"),
         &w.agency(&["status-history", &number]).success().stdout,
     )
     .unwrap();
@@ -352,19 +271,19 @@ fn trust_list_status_log_and_provenance() {
         "trace",
         &number,
         "--records",
-        s(&w.p("records.jsonl")),
+        s(&w.path("records.jsonl")),
         "--leaves",
-        s(&w.p("leaves.jsonl")),
+        s(&w.path("leaves.jsonl")),
         "--checkpoint",
-        s(&w.p("cp-new.jwt")),
+        s(&w.path("cp-new.jwt")),
         "--trust-list",
         s(&list),
         "--root-key",
-        s(&w.p("root.jwk")),
+        s(&w.path("root.jwk")),
         "--status-list",
-        s(&w.p("status/0.jwt")),
+        s(&w.path("status/0.jwt")),
         "--status-history",
-        s(&w.p("history.json")),
+        s(&w.path("history.json")),
     ]);
     trace.success();
     let t = trace.json();
@@ -380,20 +299,19 @@ fn trust_list_status_log_and_provenance() {
 #[test]
 fn key_rotation_rollback_and_refusals() {
     let (w, person) = setup();
-    let (_, old_id) = w.issue_copy(&person, "old");
+    let (_, old_id) = issue_copy(&w, &person, "old");
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let new_key = w.agency(&["rotate-key"]).success().stdout.clone();
-    std::fs::write(w.p("new-key.jwk"), &new_key).unwrap();
-    w.trust(&["rotate-key", AGENCY, "--key", s(&w.p("new-key.jwk"))])
+    std::fs::write(w.path("new-key.jwk"), &new_key).unwrap();
+    w.trust(&["rotate-key", AGENCY, "--key", s(&w.path("new-key.jwk"))])
         .success();
-    w.trust(&["publish", "--out", s(&w.p("list.jwt"))])
+    w.trust(&["publish", "--out", s(&w.path("list.jwt"))])
         .success();
-    std::fs::copy(w.p("list.jwt"), w.p("list2.jwt")).unwrap();
-    let (_, new_id) = w.issue_copy(&person, "new");
+    std::fs::copy(w.path("list.jwt"), w.path("list2.jwt")).unwrap();
+    let (_, new_id) = issue_copy(&w, &person, "new");
     // The old credential still verifies (its key was valid when it was issued); so does the new.
-    w.present_and_verify(&old_id, &w.p("list2.jwt"), &[])
-        .success();
-    let v = w.present_and_verify(&new_id, &w.p("list2.jwt"), &[]);
+    present_and_verify(&w, &old_id, &w.path("list2.jwt"), &[]).success();
+    let v = present_and_verify(&w, &new_id, &w.path("list2.jwt"), &[]);
     v.success();
     assert_eq!(
         v.json()["provenance"][3]["data"]["kid"],
@@ -401,29 +319,39 @@ fn key_rotation_rollback_and_refusals() {
     );
 
     // Rollback: once seq 2 is seen, an older list is refused.
-    let state = w.p("seen-seq");
-    w.present_and_verify(&old_id, &w.p("list2.jwt"), &["--trust-state", s(&state)])
-        .success();
+    let state = w.path("seen-seq");
+    present_and_verify(
+        &w,
+        &old_id,
+        &w.path("list2.jwt"),
+        &["--trust-state", s(&state)],
+    )
+    .success();
     assert_eq!(std::fs::read_to_string(&state).unwrap().trim(), "2");
     // The verifier has since seen seq 5 (from a later list): seq 2 is now a rollback.
     std::fs::write(&state, "5\n").unwrap();
-    let rolled = w.present_and_verify(&old_id, &w.p("list2.jwt"), &["--trust-state", s(&state)]);
+    let rolled = present_and_verify(
+        &w,
+        &old_id,
+        &w.path("list2.jwt"),
+        &["--trust-state", s(&state)],
+    );
     rolled.expect_code(1);
     assert_eq!(rolled.json()["error"]["code"], "trust_list_rollback");
 
     // A list checked against another root than the one that signed it.
-    d(&["key", "generate", "--out", s(&w.p("other-root.jwk"))]).success();
+    d(&["key", "generate", "--out", s(&w.path("other-root.jwk"))]).success();
     let wrong = d(&[
         "verify",
         "--root-key",
-        s(&w.p("other-root.jwk")),
+        s(&w.path("other-root.jwk")),
         "--trust-list",
-        s(&w.p("list2.jwt")),
+        s(&w.path("list2.jwt")),
         "--aud",
         AUD,
         "--nonce",
         NONCE,
-        s(&w.p("pres.txt")),
+        s(&w.path("pres.txt")),
     ]);
     wrong.expect_code(1);
     assert_eq!(
@@ -433,9 +361,9 @@ fn key_rotation_rollback_and_refusals() {
 
     // Suspension on a newer list.
     w.trust(&["suspend", AGENCY]).success();
-    w.trust(&["publish", "--out", s(&w.p("list3.jwt"))])
+    w.trust(&["publish", "--out", s(&w.path("list3.jwt"))])
         .success();
-    let suspended = w.present_and_verify(&old_id, &w.p("list3.jwt"), &[]);
+    let suspended = present_and_verify(&w, &old_id, &w.path("list3.jwt"), &[]);
     suspended.expect_code(1);
     assert_eq!(suspended.json()["error"]["code"], "issuer_suspended");
 }

@@ -8,13 +8,10 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use dojang_did::PublicJwk;
-use dojang_tests::{dojang, path_str as s, run_dojang, Output};
+use dojang_tests::path_str as s;
+use dojang_tests::setup::{Dojang, Setting};
 use dojang_vc::{Algorithm, Budget, SdJwt, VerificationKey};
 use serde_json::Value;
-
-fn d(args: &[&str]) -> Output {
-    run_dojang(dojang().args(args))
-}
 
 fn lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
@@ -27,33 +24,14 @@ fn lines(path: &Path) -> Vec<Value> {
 #[test]
 fn a_register_is_reissued_in_batches_to_a_file_of_verifying_credentials() {
     let t = tempfile::tempdir().unwrap();
-    let agency = t.path().join("agency");
-    let agency_s = s(&agency);
-    d(&[
-        "issuer",
-        "--dir",
-        agency_s,
-        "init",
-        "--office",
-        "서울특별시 종로구청",
-    ])
-    .success();
-    let register = t.path().join("register.json");
-    d(&[
-        "issuer",
-        "generate",
-        "--households",
-        "7",
-        "--seed",
-        "3",
-        "--out",
-        s(&register),
-    ])
-    .success();
-    d(&["issuer", "--dir", agency_s, "import", s(&register)]).success();
+    let at = Setting::new(Dojang::PLAIN, t.path());
+    at.agency(&["init", "--office", "서울특별시 종로구청"])
+        .success();
+    let reg = at.import_register(7, Some(3));
     let holder = t.path().join("holder.jwk");
-    d(&["key", "generate", "--out", s(&holder)]).success();
-    let reg: Value = serde_json::from_str(&std::fs::read_to_string(&register).unwrap()).unwrap();
+    Dojang::PLAIN
+        .run(&["key", "generate", "--out", s(&holder)])
+        .success();
     let heads: BTreeSet<String> = reg["households"]
         .as_array()
         .unwrap()
@@ -63,24 +41,12 @@ fn a_register_is_reissued_in_batches_to_a_file_of_verifying_credentials() {
 
     // Without --all (or --limit): refused, nothing issued.
     let out = t.path().join("none.jsonl");
-    d(&[
-        "issuer",
-        "--dir",
-        agency_s,
-        "reissue",
-        "--holder-key",
-        s(&holder),
-        "--out",
-        s(&out),
-    ])
-    .expect_code(2);
+    at.agency(&["reissue", "--holder-key", s(&holder), "--out", s(&out)])
+        .expect_code(2);
     assert!(!out.exists());
 
     let out = t.path().join("copies.jsonl");
-    let done = d(&[
-        "issuer",
-        "--dir",
-        agency_s,
+    let done = at.agency(&[
         "reissue",
         "--all",
         "--batch",
@@ -109,7 +75,7 @@ fn a_register_is_reissued_in_batches_to_a_file_of_verifying_credentials() {
     }
 
     let jwk: Value =
-        serde_json::from_str(&std::fs::read_to_string(agency.join("issuer-key.jwk")).unwrap())
+        serde_json::from_str(&std::fs::read_to_string(at.path("agency/issuer-key.jwk")).unwrap())
             .unwrap();
     let key = VerificationKey::Ed25519(PublicJwk::from_json_public_part(&jwk).unwrap());
     let holder_jwk: Value =
@@ -132,7 +98,8 @@ fn a_register_is_reissued_in_batches_to_a_file_of_verifying_credentials() {
     }
     assert_eq!(persons, heads, "one 등본 per household, to its head");
     // Every line is recorded and logged.
-    let records: BTreeSet<String> = d(&["issuer", "--dir", agency_s, "records"])
+    let records: BTreeSet<String> = at
+        .agency(&["records"])
         .success()
         .stdout
         .lines()
@@ -142,18 +109,11 @@ fn a_register_is_reissued_in_batches_to_a_file_of_verifying_credentials() {
         })
         .collect();
     assert_eq!(records, numbers);
-    let leaves = d(&["issuer", "--dir", agency_s, "log-export"])
-        .success()
-        .stdout
-        .lines()
-        .count();
+    let leaves = at.agency(&["log-export"]).success().stdout.lines().count();
     assert_eq!(leaves, 7);
 
     // The output file is never overwritten: refused, nothing issued.
-    let again = d(&[
-        "issuer",
-        "--dir",
-        agency_s,
+    let again = at.agency(&[
         "reissue",
         "--all",
         "--holder-key",
@@ -163,19 +123,12 @@ fn a_register_is_reissued_in_batches_to_a_file_of_verifying_credentials() {
     ]);
     again.expect_code(2);
     assert_eq!(lines(&out).len(), 7);
-    let leaves = d(&["issuer", "--dir", agency_s, "log-export"])
-        .success()
-        .stdout
-        .lines()
-        .count();
+    let leaves = at.agency(&["log-export"]).success().stdout.lines().count();
     assert_eq!(leaves, 7);
 
     // Another certificate goes to persons; those it cannot be issued to are counted.
     let out = t.path().join("family.jsonl");
-    let done = d(&[
-        "issuer",
-        "--dir",
-        agency_s,
+    let done = at.agency(&[
         "reissue",
         "--limit",
         "9",

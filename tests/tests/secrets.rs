@@ -5,11 +5,12 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use dojang_did::PrivateJwk;
 use dojang_tests::http::{request, Service};
-use dojang_tests::{dojang, path_str as s, run_dojang, Output};
+use dojang_tests::setup::{Dojang, Setting, BANK, COPY};
+use dojang_tests::{dojang, files_under, path_str as s, Output};
 use dojang_vc::oid4vci::{
     parse_offer_uri, sign_proof, CredentialOffer, CredentialRequest, OfferRef, TokenRequest,
 };
@@ -20,12 +21,10 @@ use tempfile::TempDir;
 const ADMIN_TOKEN: &str = "secrets-admin-token-0123456789";
 const RP_TOKEN: &str = "secrets-rp-token-0123456789";
 
+const DOJANG: Dojang = Dojang::with_passphrase("secrets test 도장");
+
 fn d(args: &[&str]) -> Output {
-    run_dojang(
-        dojang()
-            .args(args)
-            .env("DOJANG_WALLET_PASSPHRASE", "secrets test 도장"),
-    )
+    DOJANG.run(args)
 }
 
 /// Every full RRN-shaped string (`YYMMDD-NNNNNNN`, seven digits after the dash) in `text`;
@@ -58,19 +57,6 @@ fn register_people(register: &Path) -> (Vec<String>, Vec<String>) {
     (field("name"), field("rrn"))
 }
 
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
-
 #[cfg(unix)]
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt as _;
@@ -80,18 +66,9 @@ fn mode(path: &Path) -> u32 {
 #[cfg(unix)]
 #[test]
 fn key_and_wallet_files_are_not_readable_by_others() {
-    let t = TempDir::new().unwrap();
-    let agency = t.path().join("agency");
-    d(&[
-        "issuer",
-        "--dir",
-        s(&agency),
-        "init",
-        "--office",
-        "종로구청",
-    ])
-    .success();
-    let key = agency.join("issuer-key.jwk");
+    let at = Setting::temporary(DOJANG);
+    at.agency(&["init", "--office", "종로구청"]).success();
+    let key = at.path("agency/issuer-key.jwk");
     assert_eq!(
         mode(&key),
         0o600,
@@ -100,37 +77,15 @@ fn key_and_wallet_files_are_not_readable_by_others() {
         mode(&key)
     );
 
-    let wallet = t.path().join("wallet");
-    d(&["wallet", "--dir", s(&wallet), "init"]).success();
-    let register = t.path().join("register.json");
-    d(&[
-        "issuer",
-        "generate",
-        "--households",
-        "2",
-        "--out",
-        s(&register),
-    ])
-    .success();
-    d(&["issuer", "--dir", s(&agency), "import", s(&register)]).success();
-    let holder = t.path().join("holder.jwk");
-    d(&[
-        "wallet",
-        "--dir",
-        s(&wallet),
-        "holder-key",
-        "--out",
-        s(&holder),
-    ])
-    .success();
-    let credential = t.path().join("credential.txt");
-    let (names, rrns) = register_people(&register);
-    let reg: Value = serde_json::from_str(&std::fs::read_to_string(&register).unwrap()).unwrap();
+    let wallet = at.path("wallet");
+    at.wallet(&["init"]).success();
+    let reg = at.import_register(2, None);
+    let holder = at.path("holder.jwk");
+    at.wallet(&["holder-key", "--out", s(&holder)]).success();
+    let credential = at.path("credential.txt");
+    let (names, rrns) = register_people(&at.path("register.json"));
     let head = reg["households"][0]["head"].as_str().unwrap();
-    d(&[
-        "issuer",
-        "--dir",
-        s(&agency),
+    at.agency(&[
         "issue",
         "--person",
         head,
@@ -142,7 +97,7 @@ fn key_and_wallet_files_are_not_readable_by_others() {
         s(&credential),
     ])
     .success();
-    d(&["wallet", "--dir", s(&wallet), "import", s(&credential)]).success();
+    at.wallet(&["import", s(&credential)]).success();
 
     let mut readable = Vec::new();
     for file in files_under(&wallet) {
@@ -228,43 +183,13 @@ fn the_demo_prints_no_full_rrn_and_no_bystander() {
 /// nothing personal in its log.
 #[test]
 fn issuer_log_holds_no_personal_data_and_admin_routes_need_the_token() {
-    let t = TempDir::new().unwrap();
-    let agency = t.path().join("agency");
-    d(&[
-        "issuer",
-        "--dir",
-        s(&agency),
-        "init",
-        "--office",
-        "종로구청",
-    ])
-    .success();
-    let register = t.path().join("register.json");
-    d(&[
-        "issuer",
-        "generate",
-        "--households",
-        "4",
-        "--seed",
-        "9",
-        "--out",
-        s(&register),
-    ])
-    .success();
-    d(&["issuer", "--dir", s(&agency), "import", s(&register)]).success();
-    let reg: Value = serde_json::from_str(&std::fs::read_to_string(&register).unwrap()).unwrap();
-    let mut cmd = dojang();
-    cmd.args([
-        "issuer",
-        "--dir",
-        s(&agency),
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-    ])
-    .env("DOJANG_ADMIN_TOKEN", ADMIN_TOKEN)
-    .env("DOJANG_LOG", "debug");
-    let log = t.path().join("issuer.log");
+    let at = Setting::temporary(DOJANG);
+    at.agency(&["init", "--office", "종로구청"]).success();
+    let reg = at.import_register(4, Some(9));
+    let register = at.path("register.json");
+    let mut cmd = at.agency_service(ADMIN_TOKEN);
+    cmd.env("DOJANG_LOG", "debug");
+    let log = at.path("issuer.log");
     let service = Service::start(&mut cmd, &log);
     let url = service.url.clone();
     let admin = format!("Bearer {ADMIN_TOKEN}");
@@ -404,28 +329,14 @@ fn issuer_log_holds_no_personal_data_and_admin_routes_need_the_token() {
 
 #[test]
 fn relying_party_routes_need_the_token() {
-    let t = TempDir::new().unwrap();
-    let bank = t.path().join("bank");
-    d(&[
-        "verifier",
-        "--dir",
-        s(&bank),
-        "init",
-        "--client-id",
-        "https://bank.example",
-    ])
-    .success();
-    let issuer = d(&[
-        "issuer",
-        "--dir",
-        s(&t.path().join("agency")),
-        "init",
-        "--office",
-        "구청",
-    ])
-    .success()
-    .text()
-    .to_owned();
+    let at = Setting::temporary(DOJANG);
+    let bank = at.path("bank");
+    at.bank(&["init", "--client-id", BANK]).success();
+    let issuer = at
+        .agency(&["init", "--office", "구청"])
+        .success()
+        .text()
+        .to_owned();
     let mut cmd = dojang();
     cmd.args([
         "verifier",
@@ -438,11 +349,10 @@ fn relying_party_routes_need_the_token() {
     .args(["--trust-issuer", &issuer])
     .env("DOJANG_RP_TOKEN", RP_TOKEN)
     .env("DOJANG_LOG", "debug");
-    let log = t.path().join("verifier.log");
+    let log = at.path("verifier.log");
     let service = Service::start(&mut cmd, &log);
     let url = service.url.clone();
-    let body = json!({"vct": "urn:dojang:kr:resident-registration-copy:1", "claims": ["name"]})
-        .to_string();
+    let body = json!({"vct": COPY, "claims": ["name"]}).to_string();
     let wrong = format!("Bearer {RP_TOKEN}x");
     for (method, path, body) in [
         (

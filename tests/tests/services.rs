@@ -4,47 +4,25 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
-use std::path::PathBuf;
-
 use dojang_did::PrivateJwk;
 use dojang_tests::http::{request, Service};
-use dojang_tests::{dojang, path_str as s, run, run_dojang, Output, COMMAND_TIMEOUT};
+use dojang_tests::setup::{Dojang, Setting, AGENCY, BANK, COPY};
+use dojang_tests::{path_str as s, provenance_steps, run, COMMAND_TIMEOUT};
 use serde_json::{json, Value};
-use tempfile::TempDir;
 
-const AGENCY: &str = "did:web:jongno.example";
-const BANK: &str = "https://bank.example";
-const COPY: &str = "urn:dojang:kr:resident-registration-copy:1";
 const ADMIN_TOKEN: &str = "admin-token-for-tests-0123456789";
 const RP_TOKEN: &str = "rp-token-for-tests-0123456789";
+const DOJANG: Dojang = Dojang::with_passphrase("services test 도장");
 
-fn d(args: &[&str]) -> Output {
-    run_dojang(
-        dojang()
-            .args(args)
-            .env("DOJANG_WALLET_PASSPHRASE", "services test 도장"),
-    )
-}
-
+/// The parties made by [`setup`] in a temporary directory, and the two services.
 struct World {
-    t: TempDir,
+    at: Setting,
     issuer: Service,
     verifier: Service,
     person: String,
 }
 
 impl World {
-    fn p(&self, name: &str) -> PathBuf {
-        self.t.path().join(name)
-    }
-
-    fn wallet(&self, args: &[&str]) -> Output {
-        let dir = self.p("wallet");
-        let mut all = vec!["wallet", "--dir", s(&dir)];
-        all.extend_from_slice(args);
-        d(&all)
-    }
-
     /// An offer made through the agency's admin API: (offer URI, transaction code).
     fn offer(&self) -> (String, String) {
         let body = json!({"person_id": self.person, "certificate": "copy"}).to_string();
@@ -94,142 +72,37 @@ impl World {
     }
 }
 
+/// A ministry whose published trust list accredits the agency for 등본 and registers the bank,
+/// the agency with a register of four households serving on loopback, the bank's verifier
+/// serving with requests that expire after `request_ttl` seconds, and a wallet that trusts the
+/// list.
 fn setup(request_ttl: &str) -> World {
-    let t = TempDir::new().unwrap();
-    let p = |n: &str| t.path().join(n);
-    let trust = |args: &[&str]| {
-        let dir = p("ministry");
-        let mut all = vec!["trust", "--dir", s(&dir)];
-        all.extend_from_slice(args);
-        d(&all).success().clone()
-    };
-    trust(&[
-        "init",
-        "--id",
-        "did:web:mois.example",
-        "--name-ko",
-        "행정안전부",
-        "--name-en",
-        "Ministry of the Interior and Safety",
-    ]);
-    trust(&["root-key", "--out", s(&p("root.jwk"))]);
-    d(&[
-        "issuer",
-        "--dir",
-        s(&p("agency")),
-        "init",
-        "--office",
-        "서울특별시 종로구청",
-        "--did",
-        AGENCY,
-    ])
-    .success();
-    trust(&[
-        "accredit",
-        "--did",
-        AGENCY,
-        "--name-ko",
-        "서울특별시 종로구청",
-        "--name-en",
-        "Jongno-gu Office",
-        "--vct",
-        COPY,
-        "--key",
-        s(&p("agency/issuer-key.jwk")),
-        "--not-before",
-        "2026-01-01T00:00:00Z",
-    ]);
-    let bank_key = d(&[
-        "verifier",
-        "--dir",
-        s(&p("bank")),
-        "init",
-        "--client-id",
-        BANK,
-    ])
-    .success()
-    .stdout
-    .clone();
-    std::fs::write(p("bank-key.jwk"), bank_key).unwrap();
-    trust(&[
-        "register-rp",
-        "--id",
-        BANK,
-        "--name-ko",
-        "한빛은행",
-        "--name-en",
-        "Hanbit Bank",
-        "--key",
-        s(&p("bank-key.jwk")),
-        "--entitle",
-        &format!("{COPY}=name,address"),
-    ]);
-    trust(&["publish", "--out", s(&p("list.jwt"))]);
-
-    let register = p("register.json");
-    d(&[
-        "issuer",
-        "generate",
-        "--households",
-        "4",
-        "--seed",
-        "3",
-        "--out",
-        s(&register),
-    ])
-    .success();
-    d(&["issuer", "--dir", s(&p("agency")), "import", s(&register)]).success();
-    let reg: Value = serde_json::from_str(&std::fs::read_to_string(&register).unwrap()).unwrap();
+    let at = Setting::temporary(DOJANG);
+    at.accredit_agency(&[COPY]);
+    at.register_bank();
+    at.publish();
+    let reg = at.import_register(4, Some(3));
     let person = reg["households"][0]["head"].as_str().unwrap().to_owned();
 
-    let mut issuer_cmd = dojang();
-    issuer_cmd
-        .args([
-            "issuer",
-            "--dir",
-            s(&p("agency")),
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .env("DOJANG_ADMIN_TOKEN", ADMIN_TOKEN);
-    let issuer = Service::start(&mut issuer_cmd, &p("issuer.log"));
+    let issuer = Service::start(&mut at.agency_service(ADMIN_TOKEN), &at.path("issuer.log"));
     // The agency's first status list exists once it has issued; make one before the bank starts.
-    let mut verifier_cmd = dojang();
-    verifier_cmd
-        .args([
-            "verifier",
-            "serve",
-            "--dir",
-            s(&p("bank")),
-            "--listen",
-            "127.0.0.1:0",
-            "--root-key",
-            s(&p("root.jwk")),
-            "--trust-list",
-            s(&p("list.jwt")),
-            "--status-list-url",
-            &format!("{}/status/0", issuer.url),
-            "--request-ttl",
-            request_ttl,
-            "--refresh",
-            "1",
-        ])
-        .env("DOJANG_RP_TOKEN", RP_TOKEN);
-    let verifier = Service::start(&mut verifier_cmd, &p("verifier.log"));
+    let status_list_url = format!("{}/status/0", issuer.url);
+    let mut verifier_cmd =
+        at.bank_service(&status_list_url, &["--request-ttl", request_ttl], RP_TOKEN);
+    let verifier = Service::start(&mut verifier_cmd, &at.path("verifier.log"));
     let w = World {
-        t,
+        at,
         issuer,
         verifier,
         person,
     };
-    w.wallet(&["init"]).success();
-    w.wallet(&[
+    w.at.wallet(&["init"]).success();
+    w.at.wallet(&[
         "trust",
         "--root-key",
-        s(&w.p("root.jwk")),
+        s(&w.at.path("root.jwk")),
         "--trust-list",
-        s(&w.p("list.jwt")),
+        s(&w.at.path("list.jwt")),
     ])
     .success();
     w
@@ -271,7 +144,7 @@ fn offer_credential_request_presentation_result() {
     } else {
         "000000"
     };
-    let refused = w.wallet(&["receive", &offer, "--tx-code", wrong]);
+    let refused = w.at.wallet(&["receive", &offer, "--tx-code", wrong]);
     refused.expect_code(1);
     assert!(
         refused.stderr.contains("invalid_grant"),
@@ -284,17 +157,17 @@ fn offer_credential_request_presentation_result() {
         refused.stderr
     );
     // The right code: the credential arrives, is checked against the trust list, and stored.
-    w.wallet(&["receive", &offer, "--tx-code", &tx_code])
+    w.at.wallet(&["receive", &offer, "--tx-code", &tx_code])
         .success();
     // The offer is single use: redeeming it again is refused (the offer is gone with its code).
-    let again = w.wallet(&["receive", &offer, "--tx-code", &tx_code]);
+    let again = w.at.wallet(&["receive", &offer, "--tx-code", &tx_code]);
     again.expect_code(1);
     assert!(
         again.stderr.contains("invalid_grant") || again.stderr.contains("not_found"),
         "{}",
         again.stderr
     );
-    let listing = w.wallet(&["list"]).success().stdout.clone();
+    let listing = w.at.wallet(&["list"]).success().stdout.clone();
     assert_eq!(listing.lines().count(), 1, "{listing}");
 
     // The bank's background refresh picks up the agency's first status list (it had none yet).
@@ -303,7 +176,7 @@ fn offer_credential_request_presentation_result() {
     // The bank asks; the wallet checks who asks and for what, discloses, posts.
     let (id, uri) = w.ask(false);
     assert!(uri.starts_with("openid4vp://"), "{uri}");
-    w.wallet(&["respond", &uri, "--yes"]).success();
+    w.at.wallet(&["respond", &uri, "--yes"]).success();
     let v = wait_verified(&w, &id);
     assert_eq!(v["status"], "verified", "{v}");
     assert_eq!(v["issuer"], AGENCY);
@@ -313,12 +186,7 @@ fn offer_credential_request_presentation_result() {
         v["claims"].get("rrn").is_none() && v["claims"].get("members").is_none(),
         "{v}"
     );
-    let steps: Vec<&str> = v["provenance"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["step"].as_str().unwrap())
-        .collect();
+    let steps = provenance_steps(&v);
     assert!(
         steps.starts_with(&[
             "root",
@@ -330,11 +198,11 @@ fn offer_credential_request_presentation_result() {
         ]),
         "{steps:?}"
     );
-    let history = w.wallet(&["history"]).success().stdout.clone();
+    let history = w.at.wallet(&["history"]).success().stdout.clone();
     assert!(history.contains(BANK), "{history}");
 
     // The same request answered again: refused.
-    let replay = w.wallet(&["respond", &uri, "--yes"]);
+    let replay = w.at.wallet(&["respond", &uri, "--yes"]);
     replay.expect_code(1);
     assert!(
         replay.stderr.contains("nonce_replayed") || replay.stderr.contains("request"),
@@ -344,17 +212,18 @@ fn offer_credential_request_presentation_result() {
 
     // An encrypted response (direct_post.jwt).
     let (id, uri) = w.ask(true);
-    w.wallet(&["respond", &uri, "--yes"]).success();
+    w.at.wallet(&["respond", &uri, "--yes"]).success();
     let v = wait_verified(&w, &id);
     assert_eq!(v["status"], "verified", "{v}");
 
     // Without --yes and without a terminal the wallet refuses to answer at all.
     let (_, uri) = w.ask(false);
-    w.wallet(&["respond", &uri]).expect_code(2);
+    w.at.wallet(&["respond", &uri]).expect_code(2);
 
     // Neither service logged the citizen's name, RRN or address, nor a token.
     let register: Value =
-        serde_json::from_str(&std::fs::read_to_string(w.p("register.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(w.at.path("register.json")).unwrap())
+            .unwrap();
     let person = register["persons"]
         .as_array()
         .unwrap()
@@ -368,7 +237,7 @@ fn offer_credential_request_presentation_result() {
         .map(|a| a["address"]["road_address"].as_str().unwrap().to_owned())
         .unwrap();
     for log in ["issuer.log", "verifier.log"] {
-        let text = std::fs::read_to_string(w.p(log)).unwrap();
+        let text = std::fs::read_to_string(w.at.path(log)).unwrap();
         assert!(
             text.lines().count() > 3,
             "{log} has almost no lines: nothing was scanned"
@@ -451,11 +320,12 @@ fn stale_proof_nonce_and_expired_request() {
 
     // A presentation posted after the request expired.
     let (offer, tx) = w.offer();
-    w.wallet(&["receive", &offer, "--tx-code", &tx]).success();
+    w.at.wallet(&["receive", &offer, "--tx-code", &tx])
+        .success();
     wait_for_status_list(&w);
     let (id, uri) = w.ask(false);
     std::thread::sleep(std::time::Duration::from_millis(3000));
-    let late = w.wallet(&["respond", &uri, "--yes"]);
+    let late = w.at.wallet(&["respond", &uri, "--yes"]);
     late.expect_code(1);
     assert!(late.stderr.contains("expired"), "{}", late.stderr);
     assert_ne!(w.result(&id)["status"], "verified");

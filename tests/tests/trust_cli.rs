@@ -7,17 +7,14 @@
 use std::path::Path;
 
 use dojang_did::PublicJwk;
+use dojang_tests::setup::{ABSTRACT, BANK, COPY, FAMILY, MINISTRY_INIT};
 use dojang_tests::{dojang, path_str as s, run_dojang, Output};
 use dojang_vc::trust_list::{verify_trust_list, VerifiedTrustList};
 use dojang_vc::{Budget, Jws, JwtPart, VcError};
 use serde_json::Value;
 use tempfile::TempDir;
 
-const COPY: &str = "urn:dojang:kr:resident-registration-copy:1";
-const ABSTRACT: &str = "urn:dojang:kr:resident-registration-abstract:1";
-const FAMILY: &str = "urn:dojang:kr:family-relation-certificate:1";
 const COURT: &str = "did:web:court.example";
-const BANK: &str = "https://bank.example";
 
 fn dojang_run(args: &[&str]) -> Output {
     run_dojang(dojang().args(args).env_remove("DOJANG_TRUST_DIR"))
@@ -71,18 +68,9 @@ impl Authority {
 
 fn authority(t: &TempDir) -> Authority {
     let dir = t.path().join("authority");
-    let out = dojang_run(&[
-        "trust",
-        "--dir",
-        s(&dir),
-        "init",
-        "--id",
-        "did:web:mois.example",
-        "--name-ko",
-        "행정안전부",
-        "--name-en",
-        "Ministry of the Interior and Safety",
-    ]);
+    let mut init = vec!["trust", "--dir", s(&dir)];
+    init.extend(MINISTRY_INIT);
+    let out = dojang_run(&init);
     out.success();
     assert_eq!(out.text(), "did:web:mois.example");
     let pinned = t.path().join("root.pub.jwk");
