@@ -3,7 +3,9 @@
 //! Each operation runs a fixed number of times on one thread, timed with [`Instant`]:
 //!
 //! 1. the floor: the two Ed25519 `verify_strict` calls a presentation needs (issuer JWT and
-//!    KB-JWT), over exactly the bytes the pipeline verifies;
+//!    KB-JWT), over exactly the bytes the pipeline verifies; and the same two checks as the
+//!    pipeline makes them (`dojang_did::ed25519::verify_strict`: the same rules, without
+//!    decoding `R`);
 //! 2. full verification of a 주민등록표 등본 presentation (a household of four, ten Disclosures,
 //!    KB-JWT) against a signed trust list and the issuer's status list;
 //! 3. 64 issuer signatures with `verify_batch`, against 64 `verify_strict` calls;
@@ -15,7 +17,7 @@
 //!
 //! The ratios (full verification over the floor, batch speedup, issuance per second) compare
 //! figures measured in the same run. Progress goes to standard error; the table, or `--json`, to
-//! standard output. `--only verify` measures the first two alone; `--export DIR` writes the
+//! standard output. `--only verify` measures the first three alone; `--export DIR` writes the
 //! verification workload for the side-by-side comparison with the Python and TypeScript SD-JWT
 //! libraries (`scripts/bench-peers`) and measures nothing.
 
@@ -23,7 +25,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use dojang_did::{DidMethod, PrivateJwk};
+use dojang_did::{ed25519, DidMethod, PrivateJwk};
 use dojang_issuer::{
     generate, Certificate, FileSigner, IssuancePolicy, IssueRequest, Issuer, IssuerIdentity,
     IssuerSigner,
@@ -49,8 +51,9 @@ pub(crate) struct BenchArgs {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
-    /// Measure only these operations: `verify` is the floor and full verification (what
-    /// `scripts/bench-peers` compares with the Python and TypeScript SD-JWT libraries).
+    /// Measure only these operations: `verify` is the floor, the pipeline's signature checks and
+    /// full verification (what `scripts/bench-peers` compares with the Python and TypeScript
+    /// SD-JWT libraries).
     #[arg(long, value_enum, conflicts_with = "export")]
     only: Option<Only>,
     /// Write the verification workload to DIR and exit without measuring: the presentation
@@ -224,6 +227,17 @@ pub(crate) fn run(args: BenchArgs) -> Result<(), CliError> {
         },
     )?);
     results.push(measure(
+        "strict_check",
+        "the same two by dojang's check (verify_strict's rules)",
+        1,
+        n,
+        || {
+            let a = ed25519::verify_strict(&v.issuer_vk, &v.issuer_part.0, &v.issuer_part.1);
+            let k = ed25519::verify_strict(&v.holder_vk, &v.kb_part.0, &v.kb_part.1);
+            a && k
+        },
+    )?);
+    results.push(measure(
         "full_verify",
         "dojang verify: trust list, status, KB-JWT",
         1,
@@ -384,6 +398,7 @@ pub(crate) fn run(args: BenchArgs) -> Result<(), CliError> {
             .map_or(f64::NAN, Measured::micros_per_item)
     };
     let ratio_verify = get("full_verify") / get("floor");
+    let ratio_strict = get("strict_check") / get("floor");
     let batch_speedup = get("one_by_one_64") / get("verify_batch_64");
     let issuance_per_second = 1e6 / get("durable_issue");
     let batched_per_second = 1e6 / get("durable_batch_256").min(get("durable_batch_256x2"));
@@ -397,6 +412,7 @@ pub(crate) fn run(args: BenchArgs) -> Result<(), CliError> {
             "operations": ops,
             "ratios": {
                 "full_verify_over_floor": ratio_verify,
+                "strict_check_over_floor": ratio_strict,
                 "batch_speedup": batch_speedup,
                 "durable_issuance_per_second": issuance_per_second,
                 "batched_issuance_per_second": batched_per_second,
@@ -435,6 +451,9 @@ pub(crate) fn run(args: BenchArgs) -> Result<(), CliError> {
         verdict(ratio_verify <= 1.2)
     );
     println!(
+        "strict check / floor     {ratio_strict:>8.2}×   (the pipeline's two signature checks)"
+    );
+    println!(
         "batch speedup            {batch_speedup:>8.2}×   target ≥ 1.5×  ({})",
         verdict(batch_speedup >= 1.5)
     );
@@ -448,7 +467,8 @@ pub(crate) fn run(args: BenchArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `--only verify`: the floor and full verification, with their ratio.
+/// `--only verify`: the floor, the pipeline's signature checks and full verification, with their
+/// ratios to the floor.
 fn report_verify_only(results: &[Measured], disclosures: usize, as_json: bool) {
     let micros = |name: &str| {
         results
@@ -457,13 +477,14 @@ fn report_verify_only(results: &[Measured], disclosures: usize, as_json: bool) {
             .map_or(f64::NAN, Measured::micros_per_item)
     };
     let ratio = micros("full_verify") / micros("floor");
+    let strict = micros("strict_check") / micros("floor");
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     if as_json {
         let out = json!({
             "cores": cores,
             "presentation_disclosures": disclosures,
             "operations": results.iter().map(Measured::to_json).collect::<Vec<_>>(),
-            "ratios": { "full_verify_over_floor": ratio },
+            "ratios": { "full_verify_over_floor": ratio, "strict_check_over_floor": strict },
         });
         println!("{out:#}");
         return;
@@ -482,6 +503,7 @@ fn report_verify_only(results: &[Measured], disclosures: usize, as_json: bool) {
     }
     println!();
     println!("full verify / floor      {ratio:>8.2}×");
+    println!("strict check / floor     {strict:>8.2}×");
 }
 
 /// `--export DIR`: the workload's presentation, what a verifier needs to check it, and the
