@@ -1,8 +1,10 @@
 //! Verification of a typical 주민등록표 등본 presentation (a household of four, ten Disclosures,
 //! KB-JWT) next to its cryptographic floor, measured in one run (issue 5):
 //!
-//! - `floor/two_verify_strict`: the two Ed25519 `verify_strict` calls a presentation needs (issuer
-//!   JWT and KB-JWT), over exactly the bytes the pipeline verifies;
+//! - `presentation/floor_two_verify_strict`: the two Ed25519 `verify_strict` calls a presentation
+//!   needs (issuer JWT and KB-JWT), over exactly the bytes the pipeline verifies;
+//! - `presentation/strict_check`: the same two as the pipeline checks them
+//!   (`dojang_did::ed25519::verify_strict`, the same rules without decoding `R`);
 //! - `presentation/full_verify`: `dojang_verifier::verify` with a signed trust list, a status list
 //!   cache holding the issuer's list, and a policy requiring holder binding;
 //! - `presentation/parse_only`: splitting and decoding within the budget;
@@ -22,6 +24,7 @@ use std::hint::black_box;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use dojang_did::ed25519;
 use dojang_vc::log::{Checkpoint, InclusionProof, LogLeaf};
 use dojang_vc::merkle::{leaf_hash, Tree};
 use dojang_vc::{Budget, Jws, JwtPart, SdJwt};
@@ -125,6 +128,15 @@ fn benches(c: &mut Criterion) {
                 .verify_strict(black_box(&issuer_input), &issuer_sig);
             let k = f.holder_vk.verify_strict(black_box(&kb_input), &kb_sig);
             a.is_ok() && k.is_ok()
+        })
+    });
+    // The same two signatures as the pipeline checks them: verify_strict's rules without
+    // decoding R (did/src/ed25519.rs).
+    group.bench_function("strict_check", |b| {
+        b.iter(|| {
+            let a = ed25519::verify_strict(&f.issuer_vk, black_box(&issuer_input), &issuer_sig);
+            let k = ed25519::verify_strict(&f.holder_vk, black_box(&kb_input), &kb_sig);
+            a && k
         })
     });
     group.bench_function("full_verify", |b| {
