@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod commands;
+mod cpu;
 mod error;
 mod logging;
 mod malloc;

@@ -1,11 +1,12 @@
 //! The loaded service's process, seen from outside: its resident memory (`/proc/PID/status`,
-//! sampled by a thread of its own) and its CPU time (`/proc/PID/stat`).
+//! sampled by a thread of its own) and its CPU time (`/proc/PID/stat`, `crate::cpu`).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::MEMORY_INTERVAL;
+use crate::cpu::cpu_seconds;
 use crate::error::CliError;
 
 /// The service's memory, read from /proc/PID/status by a thread of its own.
@@ -105,22 +106,6 @@ impl MemoryWatch {
             self.gone.load(Ordering::Relaxed),
         )
     }
-}
-
-/// Clock ticks per second of the CPU times in `/proc/PID/stat` (`USER_HZ`, fixed at 100 by the
-/// Linux ABI whatever the kernel's own tick rate).
-pub(super) const USER_HZ: f64 = 100.0;
-
-/// CPU time a process has used so far (user and system, all its threads, live or ended),
-/// seconds: `/proc/PID/stat` fields 14 and 15. `pid` is a number or `self`.
-pub(super) fn cpu_seconds(pid: &str) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
-    let (_, rest) = stat.rsplit_once(')')?;
-    let mut fields = rest.split_whitespace().skip(11);
-    let user: u64 = fields.next()?.parse().ok()?;
-    let system: u64 = fields.next()?.parse().ok()?;
-    Some((user + system) as f64 / USER_HZ)
 }
 
 /// CPU seconds of the service (with `--pid`) and of this client, now.
