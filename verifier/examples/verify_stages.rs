@@ -38,15 +38,10 @@ fn quiet(n: u32, mut f: impl FnMut()) -> f64 {
     t.elapsed().as_secs_f64() * 1e6 / f64::from(n.max(1))
 }
 
+/// Mean µs of `n` calls of `f` after `n / 10` to warm up, printed under `name`.
 fn time(name: &str, n: u32, mut f: impl FnMut()) -> f64 {
-    for _ in 0..n / 10 {
-        f();
-    }
-    let t = Instant::now();
-    for _ in 0..n {
-        f();
-    }
-    let us = t.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+    quiet(n / 10, &mut f);
+    let us = quiet(n, f);
     eprintln!("{name:>12}: {us:8.2} µs");
     us
 }
@@ -63,19 +58,22 @@ fn main() {
     let ivk = *w.issuer.public().verifying_key();
     let hvk = *w.holder.public().verifying_key();
     let b = Budget::default();
+    // The floor: the two signatures by ed25519-dalek's verify_strict.
+    let floor_once = || {
+        black_box(ivk.verify_strict(&ip.0, &ip.1).is_ok());
+        black_box(hvk.verify_strict(&kp.0, &kp.1).is_ok());
+    };
+    let full_once = || {
+        let o = dojang_verifier::verify(black_box(p), &w.inputs());
+        assert!(o.result.is_ok());
+    };
     match std::env::args().nth(2).as_deref() {
         Some("floor") => {
-            for _ in 0..n {
-                black_box(ivk.verify_strict(&ip.0, &ip.1).is_ok());
-                black_box(hvk.verify_strict(&kp.0, &kp.1).is_ok());
-            }
+            quiet(n, floor_once);
             return;
         }
         Some("full") => {
-            for _ in 0..n {
-                let o = dojang_verifier::verify(black_box(p), &w.inputs());
-                assert!(o.result.is_ok());
-            }
+            quiet(n, full_once);
             return;
         }
         _ => {}
@@ -83,14 +81,8 @@ fn main() {
     let mut floor = 0.0;
     let mut full = 0.0;
     for _ in 0..3 {
-        floor += time("floor", n, || {
-            black_box(ivk.verify_strict(&ip.0, &ip.1).is_ok());
-            black_box(hvk.verify_strict(&kp.0, &kp.1).is_ok());
-        });
-        full += time("full", n, || {
-            let o = dojang_verifier::verify(black_box(p), &w.inputs());
-            assert!(o.result.is_ok());
-        });
+        floor += time("floor", n, floor_once);
+        full += time("full", n, full_once);
     }
     let strict = time("strict check", n, || {
         black_box(dojang_did::ed25519::verify_strict(&ivk, &ip.0, &ip.1));
@@ -133,14 +125,8 @@ fn main() {
     // median, drift less with whatever else runs than the three long rounds above.
     let mut ratios: Vec<f64> = (0..PAIRS)
         .map(|_| {
-            let f = quiet(n / 10, || {
-                black_box(ivk.verify_strict(&ip.0, &ip.1).is_ok());
-                black_box(hvk.verify_strict(&kp.0, &kp.1).is_ok());
-            });
-            let v = quiet(n / 10, || {
-                let o = dojang_verifier::verify(black_box(p), &w.inputs());
-                assert!(o.result.is_ok());
-            });
+            let f = quiet(n / 10, floor_once);
+            let v = quiet(n / 10, full_once);
             v / f
         })
         .collect();
