@@ -275,22 +275,6 @@ pub(crate) fn digest_prefix(s: &str) -> u64 {
     u64::from_be_bytes(first)
 }
 
-/// Appends `n` in decimal, as `{n}` formats it, without the formatting machinery (every array
-/// element of the payload pushes its index on the claim path).
-fn push_decimal(out: &mut String, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend(digits[start..].iter().map(|d| char::from(*d)));
-}
-
 struct Walk<'a> {
     payload: &'a Map<String, Value>,
     disclosures: &'a [Disclosure],
@@ -442,7 +426,8 @@ impl<'a> Walk<'a> {
         if !self.segments.is_empty() {
             self.path.push('.');
         }
-        push_decimal(&mut self.path, index);
+        // Every array element of the payload pushes its index: no formatting machinery.
+        self.path.push_str(itoa::Buffer::new().format(index));
         self.segments.push(Segment::Index(index));
         mark
     }
@@ -635,15 +620,6 @@ mod tests {
         match v {
             Value::Object(m) => m,
             _ => Map::new(),
-        }
-    }
-
-    #[test]
-    fn push_decimal_writes_what_format_writes() {
-        for n in [0, 1, 9, 10, 99, 100, 4242, usize::MAX] {
-            let mut path = String::from("members.");
-            push_decimal(&mut path, n);
-            assert_eq!(path, format!("members.{n}"));
         }
     }
 
