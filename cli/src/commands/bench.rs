@@ -391,12 +391,7 @@ pub(crate) fn run(args: BenchArgs) -> Result<(), CliError> {
     drop(issuer);
     drop(db);
 
-    let get = |name: &str| {
-        results
-            .iter()
-            .find(|m| m.name == name)
-            .map_or(f64::NAN, Measured::micros_per_item)
-    };
+    let get = |name: &str| micros_of(&results, name);
     let ratio_verify = get("full_verify") / get("floor");
     let ratio_strict = get("strict_check") / get("floor");
     let batch_speedup = get("one_by_one_64") / get("verify_batch_64");
@@ -467,15 +462,18 @@ pub(crate) fn run(args: BenchArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// µs per item of the operation `name` among `results` (NaN if it was not measured).
+fn micros_of(results: &[Measured], name: &str) -> f64 {
+    results
+        .iter()
+        .find(|m| m.name == name)
+        .map_or(f64::NAN, Measured::micros_per_item)
+}
+
 /// `--only verify`: the floor, the pipeline's signature checks and full verification, with their
 /// ratios to the floor.
 fn report_verify_only(results: &[Measured], disclosures: usize, as_json: bool) {
-    let micros = |name: &str| {
-        results
-            .iter()
-            .find(|m| m.name == name)
-            .map_or(f64::NAN, Measured::micros_per_item)
-    };
+    let micros = |name: &str| micros_of(results, name);
     let ratio = micros("full_verify") / micros("floor");
     let strict = micros("strict_check") / micros("floor");
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
