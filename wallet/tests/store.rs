@@ -100,6 +100,25 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
         .any(|window| window == needle)
 }
 
+/// The wallet's sled database opened directly, to tamper with it. Like the wallet's own
+/// `open_store`, it waits up to two seconds for the lock: sled releases it from a background
+/// thread a moment after the dropped wallet's last handle goes (opening at once failed two of 28
+/// runs of this file with `could not acquire lock`).
+fn raw_store(wallet_dir: &std::path::Path) -> sled::Db {
+    let start = std::time::Instant::now();
+    loop {
+        match sled::open(wallet_dir.join("store")) {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && start.elapsed() < std::time::Duration::from_secs(2) =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other.unwrap(),
+        }
+    }
+}
+
 #[test]
 fn init_then_open_round_trip() {
     let dir = tempfile::tempdir().unwrap();
@@ -336,7 +355,7 @@ fn swapped_ciphertexts_fail_as_corrupt_records() {
 
     // Swap the two credentials' ciphertexts, and move a history ciphertext over the other.
     {
-        let db = sled::open(dir.path().join("store")).unwrap();
+        let db = raw_store(dir.path());
         let credentials = db.open_tree("credentials").unwrap();
         // sled keys are the ids' 16 bytes.
         let (key_a, key_b) = (
@@ -381,7 +400,7 @@ fn flipped_bit_is_a_corrupt_record() {
     let id = wallet.put_credential(&credential("x", 1)).unwrap();
     drop(wallet);
     {
-        let db = sled::open(dir.path().join("store")).unwrap();
+        let db = raw_store(dir.path());
         let credentials = db.open_tree("credentials").unwrap();
         let key = hex_to_bytes(&id.to_string());
         let mut value = credentials.get(&key).unwrap().unwrap().to_vec();
@@ -692,7 +711,7 @@ fn a_wallet_without_summaries_gets_them_on_open() {
     // complete; and a leftover summary whose credential is gone.
     let orphan = [0x5a; 16];
     {
-        let db = sled::open(dir.path().join("store")).unwrap();
+        let db = raw_store(dir.path());
         db.drop_tree("summaries").unwrap();
         db.open_tree("keys")
             .unwrap()
@@ -714,7 +733,7 @@ fn a_wallet_without_summaries_gets_them_on_open() {
     );
     drop(wallet);
     {
-        let db = sled::open(dir.path().join("store")).unwrap();
+        let db = raw_store(dir.path());
         assert!(db
             .open_tree("summaries")
             .unwrap()
@@ -740,7 +759,7 @@ fn swapped_summaries_fail_as_corrupt_records() {
     let second = wallet.put_credential(&credential("second", 2)).unwrap();
     drop(wallet);
     {
-        let db = sled::open(dir.path().join("store")).unwrap();
+        let db = raw_store(dir.path());
         let summaries = db.open_tree("summaries").unwrap();
         let (key_a, key_b) = (
             hex_to_bytes(&first.to_string()),
