@@ -1,5 +1,5 @@
-//! `dojang bench --json`: the report's shape, every figure positive, and full verification
-//! costing at least its two-signature floor.
+//! `dojang bench --json`: the report's shape, every figure positive, the ratios to the floor
+//! inside their quartiles, and full verification costing more than its two signature checks.
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
@@ -61,6 +61,23 @@ fn bench_json_reports_every_operation_and_the_ratios() {
     ] {
         let x = ratios[figure].as_f64().unwrap();
         assert!(x.is_finite() && x > 0.0, "{figure}: {x}");
+    }
+    // The ratios to the floor are medians of 21 rounds back to back (20 runs a block make one
+    // run a round), each inside its quartiles.
+    let rounds = &report["ratio_rounds"];
+    assert_eq!(rounds["rounds"], 21, "{rounds}");
+    assert_eq!(rounds["runs_per_round"], 1, "{rounds}");
+    for name in ["full_verify_over_floor", "strict_check_over_floor"] {
+        let median = ratios[name].as_f64().unwrap();
+        let quartiles = rounds[format!("{name}_quartiles")].as_array().unwrap();
+        let (low, high) = (
+            quartiles[0].as_f64().unwrap(),
+            quartiles[1].as_f64().unwrap(),
+        );
+        assert!(
+            0.0 < low && low <= median && median <= high,
+            "{name}: {low} ≤ {median} ≤ {high}"
+        );
     }
     // Full verification makes the two signature checks of `strict_check` and more: it cannot
     // cost less.
