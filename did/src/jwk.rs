@@ -226,14 +226,21 @@ fn check_okp_ed25519(obj: &Map<String, Value>) -> Result<(), DidError> {
 }
 
 fn decode_b64_32(text: &str, err: DidError) -> Result<[u8; 32], DidError> {
-    let bytes = B64.decode(text).map_err(|_| err.clone())?;
-    let len = bytes.len();
-    bytes
-        .try_into()
-        .map_err(|_| DidError::InvalidPublicKeyLength {
-            expected: 32,
-            actual: len,
-        })
+    // Decoded in place; a text too long for 32 bytes is decoded again, only to report its length
+    // (or that it is not base64url).
+    let mut bytes = [0u8; 32];
+    let len = match B64.decode_slice(text, &mut bytes) {
+        Ok(32) => return Ok(bytes),
+        Ok(len) => len,
+        Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
+            B64.decode(text).map_err(|_| err)?.len()
+        }
+        Err(base64::DecodeSliceError::DecodeError(_)) => return Err(err),
+    };
+    Err(DidError::InvalidPublicKeyLength {
+        expected: 32,
+        actual: len,
+    })
 }
 
 #[cfg(test)]

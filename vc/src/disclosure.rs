@@ -6,7 +6,7 @@ use base64::Engine as _;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
-use crate::{json, Budget, VcError};
+use crate::{base64url, json, Budget, VcError};
 
 /// The only `_sd_alg` supported, and the default when it is absent (RFC 9901 §4.1.1).
 pub const SD_ALG: &str = "sha-256";
@@ -82,8 +82,8 @@ impl Disclosure {
     ) -> Result<Self, VcError> {
         let malformed = |reason| VcError::DisclosureMalformed { reason };
         scratch.clear();
-        B64.decode_vec(encoded, scratch)
-            .map_err(|_| malformed("not base64url without padding"))?;
+        base64url::decode_into(encoded, scratch)
+            .map_err(|()| malformed("not base64url without padding"))?;
         // Room for the salt, a claim name and the digest after the text received; a longer name
         // grows it.
         let mut text = String::with_capacity(encoded.len() + scratch.len().min(64) + DIGEST_LEN);

@@ -387,13 +387,17 @@ impl Parser<'_, '_> {
     }
 
     /// Moves past string bytes that need no attention: everything but `"`, `\` and control
-    /// characters, eight bytes at a time while none is among them.
+    /// characters, eight bytes at a time, up to the first that does.
     fn skip_plain(&mut self) {
         while let Some(chunk) = self.bytes.get(self.pos..self.pos + 8) {
             let mut word = [0u8; 8];
             word.copy_from_slice(chunk);
-            if needs_attention(u64::from_le_bytes(word)) {
-                break;
+            let marks = attention(u64::from_le_bytes(word));
+            if marks != 0 {
+                // The lowest mark is the first byte that needs attention (the word is read
+                // little-endian): 0 to 7 bytes on.
+                self.pos += (marks.trailing_zeros() / 8) as usize;
+                return;
             }
             self.pos += 8;
         }
@@ -424,15 +428,16 @@ impl Parser<'_, '_> {
     }
 }
 
-/// Whether any byte of `word` is `"`, `\` or below 0x20 (never a false "no").
-fn needs_attention(word: u64) -> bool {
+/// The high bit of each byte of `word` that is `"`, `\` or below 0x20, at least: a byte above
+/// a marked one may be marked too (a borrow carries into it), but the lowest mark is exact.
+fn attention(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
     let quote = zero_byte(word ^ (ONES * u64::from(b'"')));
     let backslash = zero_byte(word ^ (ONES * u64::from(b'\\')));
     let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
-    (quote | backslash | control) != 0
+    quote | backslash | control
 }
 
 /// Digits without a leading zero, at most 19 of them (below 10^19: no overflow), as a `u64`.

@@ -9,7 +9,7 @@ use dojang_did::PublicJwk;
 use ed25519_dalek::Signature;
 use serde_json::{Map, Value};
 
-use crate::{json, Budget, VcError};
+use crate::{base64url, json, Budget, VcError};
 
 /// A JWS algorithm this crate can verify. Only what the policy lists is ever accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -143,7 +143,7 @@ struct Read {
 }
 
 impl Read {
-    fn keep(self, text: Arc<str>, range: std::ops::Range<usize>) -> Jws {
+    fn keep(self, text: Arc<String>, range: std::ops::Range<usize>) -> Jws {
         Jws {
             text,
             start: range.start,
@@ -165,7 +165,7 @@ const FORBIDDEN_HEADER_MEMBERS: &[&str] = &["jwk", "x5c", "jku", "x5u", "crit"];
 pub struct Jws {
     /// The text the JWS was read from (for a JWS of an SD-JWT, the whole SD-JWT, shared), and
     /// where in it the compact JWS lies.
-    text: Arc<str>,
+    text: Arc<String>,
     start: usize,
     end: usize,
     signing_input_len: usize,
@@ -193,12 +193,12 @@ impl Jws {
     /// Splits and decodes a compact JWS. Header and payload must be strict JSON objects.
     pub fn parse(compact: &str, budget: &Budget, part: JwtPart) -> Result<Self, VcError> {
         let read = Self::read(compact, budget, part)?;
-        Ok(read.keep(Arc::from(compact), 0..compact.len()))
+        Ok(read.keep(Arc::new(compact.to_owned()), 0..compact.len()))
     }
 
     /// [`Jws::parse`] of `text[range]`, keeping `text` shared rather than copying the range.
     pub(crate) fn parse_within(
-        text: &Arc<str>,
+        text: &Arc<String>,
         range: std::ops::Range<usize>,
         budget: &Budget,
         part: JwtPart,
@@ -222,11 +222,11 @@ impl Jws {
         // Header and payload are decoded in turn into the thread's buffer; the signature, 64
         // bytes for both algorithms, stays inline.
         let (header, payload, signature) = crate::scratch::with_bytes(|decoded| {
-            B64.decode_vec(h, decoded)
-                .map_err(|_| malformed("header is not base64url"))?;
+            base64url::decode_into(h, decoded)
+                .map_err(|()| malformed("header is not base64url"))?;
             let header_len = decoded.len();
-            B64.decode_vec(p, decoded)
-                .map_err(|_| malformed("payload is not base64url"))?;
+            base64url::decode_into(p, decoded)
+                .map_err(|()| malformed("payload is not base64url"))?;
             let (header_json, payload_json) = decoded.split_at(header_len);
             let mut signature = [0u8; 64];
             let signature = match B64.decode_slice(s, &mut signature) {

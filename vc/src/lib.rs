@@ -20,6 +20,7 @@
 //!
 //! Every limit on untrusted input is a field of [`Budget`].
 
+mod base64url;
 mod budget;
 pub mod credentials;
 pub mod disclosure;

@@ -119,10 +119,14 @@ pub fn process_by_value(
     check_sd_alg(payload)?;
     let values: Vec<Value> = disclosures.iter_mut().map(Disclosure::take_value).collect();
     let mut walk = Walk::new(payload, &disclosures, values, budget, omit, Paths::Text);
-    let claims = walk.run()?;
+    let claims = walk.run();
+    let paths = std::mem::take(&mut walk.texts);
+    drop(walk);
+    // The vector is the thread's again, for the next presentation parsed.
+    crate::scratch::keep_disclosures(disclosures);
     Ok(DisclosedClaims {
-        claims,
-        paths: walk.texts,
+        claims: claims?,
+        paths,
     })
 }
 
@@ -220,20 +224,21 @@ fn array_digest(element: Input<'_>) -> Result<Result<Cow<'_, str>, Input<'_>>, V
         reason: "`...` must be a string",
     };
     match element {
-        Input::Borrowed(Value::Object(o)) if o.len() == 1 && o.contains_key("...") => {
-            match &o["..."] {
-                Value::String(s) => Ok(Ok(Cow::Borrowed(s))),
-                _ => Err(invalid),
-            }
-        }
-        Input::Owned(Value::Object(o)) if o.len() == 1 && o.contains_key("...") => {
-            match o.into_iter().next() {
-                Some((_, Value::String(s))) => Ok(Ok(Cow::Owned(s))),
-                _ => Err(invalid),
-            }
-        }
+        Input::Borrowed(Value::Object(o)) if is_digest_container(o) => match o.values().next() {
+            Some(Value::String(s)) => Ok(Ok(Cow::Borrowed(s))),
+            _ => Err(invalid),
+        },
+        Input::Owned(Value::Object(o)) if is_digest_container(&o) => match o.into_iter().next() {
+            Some((_, Value::String(s))) => Ok(Ok(Cow::Owned(s))),
+            _ => Err(invalid),
+        },
         other => Ok(Err(other)),
     }
+}
+
+/// Whether `o` has the one member `...`: its only name is compared, not hashed for a look-up.
+fn is_digest_container(o: &Map<String, Value>) -> bool {
+    o.len() == 1 && o.keys().next().is_some_and(|name| name == "...")
 }
 
 /// Which form the walk records each Disclosure's claim path in.
@@ -557,21 +562,25 @@ impl<'a> Walk<'a> {
                 return Err(VcError::DisclosureReservedName { name: name.into() });
             }
             // `_sd_alg` is never copied, and never a collision (as in `process`). At the top,
-            // the object is the payload.
+            // the object is the payload, looked up only for a name on the short `omit` list.
             let omitted = top
                 && name != "_sd_alg"
-                && self.payload.contains_key(name)
-                && self.omit.contains(&name);
-            if omitted || out.contains_key(name) {
+                && self.omit.contains(&name)
+                && self.payload.contains_key(name);
+            if omitted {
                 return Err(VcError::DisclosureClaimCollision { name: name.into() });
             }
+            // The claim's place, found once for the check and the insert.
+            let serde_json::map::Entry::Vacant(place) = out.entry(name) else {
+                return Err(VcError::DisclosureClaimCollision { name: name.into() });
+            };
             let inner = self.enter(depth)?;
             let mark = self.push_key(name);
             self.record(i, parent);
             let disclosed = self.disclosed_value(i);
             let processed = self.value(disclosed, Some(i), inner)?;
             self.pop(mark);
-            out.insert(name.to_owned(), processed);
+            place.insert(processed);
         }
         Ok(out)
     }

@@ -13,7 +13,7 @@ pub struct SdJwt {
     disclosures: Vec<Disclosure>,
     key_binding: Option<Jws>,
     /// The text received, kept once: the issuer JWT and the KB-JWT share it.
-    text: Arc<str>,
+    text: Arc<String>,
     /// Its bytes up to and including the last `~`: what `sd_hash` covers (RFC 9901 §4.3.1).
     presented_len: usize,
 }
@@ -52,7 +52,8 @@ impl SdJwt {
         }
         let encoded: Vec<&str> = parts.collect();
         Budget::check("disclosures", budget.max_disclosures, encoded.len())?;
-        let mut disclosures = Vec::with_capacity(encoded.len());
+        // The thread's vector, if processing the last presentation gave it back.
+        let mut disclosures = crate::scratch::disclosures(encoded.len());
         let failed = crate::scratch::with_bytes(|scratch| {
             for d in encoded {
                 if d.is_empty() {
@@ -89,9 +90,10 @@ impl SdJwt {
         if let Some(e) = failed {
             return Err(e);
         }
-        // One copy of the text; the JWTs are read from it in place. The issuer JWT is its first
-        // part, the KB-JWT follows the last `~`.
-        let text: Arc<str> = Arc::from(input);
+        // One copy of the text (into the thread's buffer when the SD-JWT parsed before has been
+        // dropped); the JWTs are read from it in place. The issuer JWT is its first part, the
+        // KB-JWT follows the last `~`.
+        let text = crate::scratch::shared_text(input);
         let issuer_jwt = Jws::parse_within(&text, 0..jwt.len(), budget, JwtPart::Issuer)?;
         let key_binding = if kb.is_empty() {
             None

@@ -32,7 +32,8 @@ pub(crate) fn check(
 }
 
 pub(crate) fn describe(v: &Validity) -> String {
-    let mut out = String::with_capacity(48);
+    // "iat " and ", exp " with two dates of 20 characters: one allocation of the final size.
+    let mut out = String::with_capacity(50);
     out.push_str("iat ");
     push_rfc3339(&mut out, v.iat);
     match v.exp {
