@@ -13,8 +13,9 @@
 //! point has small order exactly when its encoding is one of the eight canonical encodings of the
 //! points of small order ([`SMALL_ORDER_ENCODINGS`]). So [`verify_strict`] makes checks 1 and 4
 //! with `verify`, then check 3 as a comparison of `R`'s bytes with that list and the key's own
-//! small-order test (three point doublings). `verify_strict` decodes `R` for checks 2 and 3,
-//! a field exponentiation (a square root): measured here that is about a tenth of the
+//! small-order test (three point doublings), which a key read from a JWK passed when it was read
+//! ([`crate::PublicJwk::verify_strict`] skips it then). `verify_strict` decodes `R` for checks 2
+//! and 3, a field exponentiation (a square root): measured here that is about a tenth of the
 //! signature check, and a presentation with holder binding checks two signatures.
 //!
 //! The unit tests hold the two functions together on a corpus built to separate them: keys and
@@ -73,9 +74,16 @@ pub const SMALL_ORDER_ENCODINGS: [[u8; 32]; 8] = [
 /// ed25519-dalek's `verify_strict` (see the module documentation for why the two agree).
 pub fn verify_strict(key: &VerifyingKey, message: &[u8], signature: &Signature) -> bool {
     // Check 3 for A first: a small-order key is refused whatever the signature.
-    if key.is_weak() {
-        return false;
-    }
+    !key.is_weak() && verify_strict_large_order(key, message, signature)
+}
+
+/// [`verify_strict`] for a key already known not to have small order (check 3 for `A`), such as
+/// one read by [`crate::PublicJwk::from_json`], which refuses small-order keys.
+pub(crate) fn verify_strict_large_order(
+    key: &VerifyingKey,
+    message: &[u8],
+    signature: &Signature,
+) -> bool {
     // Checks 1 and 4: S canonical, and R's bytes are the encoding of [S]B - [k]A.
     if key.verify(message, signature).is_err() {
         return false;
@@ -287,6 +295,36 @@ mod tests {
             })
             .count();
         assert!(small_r > 0, "no small-order R that plain verify accepts");
+    }
+
+    /// A key read from a JWK, known not to have small order, skips that test in
+    /// `PublicJwk::verify_strict`: the answers stay `verify_strict`'s on every case whose key
+    /// `PublicJwk::from_json` accepts (honest and mixed-order keys).
+    #[test]
+    fn jwk_keys_agree_with_verify_strict_on_the_corpus() {
+        use base64::Engine as _;
+        let (mut checked, mut accepted) = (0, 0);
+        for (i, case) in corpus().iter().enumerate() {
+            let jwk = serde_json::json!({"kty": "OKP", "crv": "Ed25519",
+                "x": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(case.key)});
+            let Ok(jwk) = crate::PublicJwk::from_json(&jwk) else {
+                continue;
+            };
+            let sig = Signature::from_bytes(&case.signature);
+            let reference = VerifyingKey::from_bytes(&case.key)
+                .unwrap()
+                .verify_strict(&case.message, &sig)
+                .is_ok();
+            assert_eq!(
+                jwk.verify_strict(&case.message, &sig),
+                reference,
+                "case {i}"
+            );
+            checked += 1;
+            accepted += usize::from(reference);
+        }
+        assert!(checked > 15_000, "{checked} cases with a JWK key");
+        assert!(accepted >= 90, "{accepted} accepted");
     }
 
     /// Why the verifier does not batch: `verify_batch` checks a random combination of the

@@ -6,16 +6,30 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::ed25519::SMALL_ORDER_ENCODINGS;
 use crate::DidError;
 
 /// JWK members that only a private key has (RFC 7517, RFC 7518 §6, RFC 8037 §2).
 pub const PRIVATE_JWK_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
 /// A public Ed25519 key, as carried in JWKs (`cnf.jwk`, did:jwk, key files).
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct PublicJwk {
     key: VerifyingKey,
+    /// Whether the key is known not to have small order: set only when it was read from its bytes
+    /// by [`ed25519_from_bytes`], which refuses small-order keys, so that [`Self::verify_strict`]
+    /// need not test it again for every signature (three point doublings and a comparison).
+    large_order: bool,
 }
+
+/// Two keys are equal when their keys are: how a key was made does not count.
+impl PartialEq for PublicJwk {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for PublicJwk {}
 
 impl std::fmt::Debug for PublicJwk {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -26,7 +40,10 @@ impl std::fmt::Debug for PublicJwk {
 impl PublicJwk {
     /// Wraps a verifying key.
     pub fn new(key: VerifyingKey) -> Self {
-        Self { key }
+        Self {
+            key,
+            large_order: false,
+        }
     }
 
     /// The Ed25519 verifying key.
@@ -37,7 +54,11 @@ impl PublicJwk {
     /// Whether `signature` signs `message` under this key, by the rules of ed25519-dalek's
     /// `verify_strict` ([`crate::ed25519::verify_strict`]).
     pub fn verify_strict(&self, message: &[u8], signature: &ed25519_dalek::Signature) -> bool {
-        crate::ed25519::verify_strict(&self.key, message, signature)
+        if self.large_order {
+            crate::ed25519::verify_strict_large_order(&self.key, message, signature)
+        } else {
+            crate::ed25519::verify_strict(&self.key, message, signature)
+        }
     }
 
     /// Parses a public OKP/Ed25519 JWK. Private members are an error: a public key slot must never
@@ -69,8 +90,7 @@ impl PublicJwk {
 
     fn from_members(obj: &Map<String, Value>) -> Result<Self, DidError> {
         check_okp_ed25519(obj)?;
-        let x = obj
-            .get("x")
+        let x = member(obj, "x")
             .and_then(Value::as_str)
             .ok_or(DidError::InvalidPublicKey {
                 reason: "missing `x` member",
@@ -82,7 +102,10 @@ impl PublicJwk {
             },
         )?;
         let key = ed25519_from_bytes(&bytes)?;
-        Ok(Self { key })
+        Ok(Self {
+            key,
+            large_order: true,
+        })
     }
 
     /// The JWK as JSON: `{"kty":"OKP","crv":"Ed25519","x":…}`.
@@ -197,12 +220,24 @@ pub(crate) fn ed25519_from_bytes(bytes: &[u8; 32]) -> Result<VerifyingKey, DidEr
             reason: "non-canonical Ed25519 point encoding",
         });
     }
-    if key.is_weak() {
+    if has_small_order(bytes) {
         return Err(DidError::InvalidPublicKey {
             reason: "small-order Ed25519 point",
         });
     }
     Ok(key)
+}
+
+/// Whether the point that the canonical encoding `bytes` decodes to has small order, as
+/// `VerifyingKey::is_weak` says (three point doublings and a comparison), from the bytes alone.
+/// The points of small order are closed under negation, which changes only the sign bit, and the
+/// two of them with `x = 0` decode with either sign bit: so a point decoded from a canonical `y`
+/// has small order exactly when its `y` is the `y` of one of [`SMALL_ORDER_ENCODINGS`]. A test
+/// holds this to `is_weak`.
+fn has_small_order(bytes: &[u8; 32]) -> bool {
+    SMALL_ORDER_ENCODINGS
+        .iter()
+        .any(|e| e[..31] == bytes[..31] && (e[31] ^ bytes[31]) & 0x7f == 0)
 }
 
 /// Whether the encoded `y` (the low 255 bits, little-endian) is below p = 2^255 - 19, the only
@@ -214,9 +249,16 @@ fn is_canonical_y(bytes: &[u8; 32]) -> bool {
     !(top_is_max && bytes[0] >= 0xed)
 }
 
+/// The member `name` of a JWK, found by comparing names: a JWK has a few members, and comparing
+/// them costs less than hashing the name for a look-up.
+fn member<'a>(jwk: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    jwk.iter()
+        .find_map(|(k, v)| (k.as_str() == name).then_some(v))
+}
+
 fn check_okp_ed25519(obj: &Map<String, Value>) -> Result<(), DidError> {
-    let kty = obj.get("kty").and_then(Value::as_str).unwrap_or("");
-    let crv = obj.get("crv").and_then(Value::as_str).unwrap_or("");
+    let kty = member(obj, "kty").and_then(Value::as_str).unwrap_or("");
+    let crv = member(obj, "crv").and_then(Value::as_str).unwrap_or("");
     if kty != "OKP" || crv != "Ed25519" {
         return Err(DidError::UnsupportedPublicKeyType {
             key_type: format!("kty={kty} crv={crv}"),
@@ -336,6 +378,43 @@ mod tests {
             ed25519_from_bytes(good.verifying_key().as_bytes()),
             Ok(*good.verifying_key())
         );
+    }
+
+    /// The small-order test by bytes agrees with `is_weak` on every encoding that decodes with
+    /// a canonical `y`: the eight points of small order with either sign bit, their neighbours,
+    /// and random bytes (about half of which decode, all to large-order points).
+    #[test]
+    fn small_order_by_bytes_agrees_with_is_weak() {
+        let mut candidates = Vec::new();
+        for e in SMALL_ORDER_ENCODINGS {
+            for sign in [0u8, 0x80] {
+                let mut b = e;
+                b[31] = (b[31] & 0x7f) | sign;
+                candidates.push(b);
+                b[0] ^= 1;
+                candidates.push(b);
+            }
+        }
+        for i in 0u32..2000 {
+            candidates.push(Sha256::digest(i.to_le_bytes()).into());
+        }
+        let (mut weak, mut decoded) = (std::collections::BTreeSet::new(), 0);
+        for b in candidates {
+            let Ok(key) = VerifyingKey::from_bytes(&b) else {
+                continue;
+            };
+            if !is_canonical_y(&b) {
+                continue;
+            }
+            decoded += 1;
+            if key.is_weak() {
+                weak.insert(b);
+            }
+            assert_eq!(has_small_order(&b), key.is_weak(), "{b:02x?}");
+        }
+        // The eight canonical encodings, and the two points with x = 0 with the sign bit set.
+        assert_eq!(weak.len(), 10);
+        assert!(decoded > 900, "{decoded}");
     }
 
     #[test]

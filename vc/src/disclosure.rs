@@ -30,10 +30,9 @@ struct DigestText([u8; DIGEST_LEN]);
 
 impl DigestText {
     fn of(encoded: &str) -> Self {
-        let mut text = [0u8; DIGEST_LEN];
-        // 32 bytes always encode to 43 characters without padding: this cannot fail.
-        let _ = B64.encode_slice(Sha256::digest(encoded.as_bytes()), &mut text);
-        Self(text)
+        Self(base64url::encode_digest(
+            &Sha256::digest(encoded.as_bytes()).into(),
+        ))
     }
     fn as_str(&self) -> &str {
         // base64url is ASCII.

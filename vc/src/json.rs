@@ -147,6 +147,21 @@ pub(crate) fn disclosure_parts(
     parts
 }
 
+/// The member `name` of `object`. An object of a few members (a JWT header, the claims of a
+/// KB-JWT or of a credential, a JWK, a `status` reference) is searched by comparing names: that
+/// costs less than hashing the one looked for. A larger one is searched by its hash table.
+pub(crate) fn member<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    /// Up to this many members, comparing names costs less than hashing the name (SipHash).
+    const SEARCHED_IN_ORDER: usize = 16;
+    if object.len() <= SEARCHED_IN_ORDER {
+        object
+            .iter()
+            .find_map(|(k, v)| (k.as_str() == name).then_some(v))
+    } else {
+        object.get(name)
+    }
+}
+
 /// Runs `read` over `bytes` as UTF-8 text, with the thread's shared stacks; afterwards the stacks
 /// are emptied (whatever a refused document left open) and an oversized one is given back.
 fn with_parser<T>(bytes: &[u8], read: impl FnOnce(&mut Parser<'_, '_>) -> Option<T>) -> Option<T> {
@@ -470,6 +485,22 @@ fn negative_integer(digits: &[u8]) -> Option<Value> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// `member` finds what `get` finds, in objects searched in order and by hash alike.
+    #[test]
+    fn member_is_get() {
+        for size in [0usize, 1, 3, 16, 17, 40] {
+            let object: Map<String, Value> = (0..size)
+                .map(|i| (format!("m{i}"), Value::from(i)))
+                .collect();
+            for name in (0..size + 2)
+                .map(|i| format!("m{i}"))
+                .chain(["".into(), "m".into()])
+            {
+                assert_eq!(member(&object, &name), object.get(&name), "{size} {name}");
+            }
+        }
+    }
 
     #[test]
     fn duplicate_keys_rejected_at_every_depth() {

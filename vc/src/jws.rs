@@ -61,7 +61,7 @@ impl VerificationKey {
     /// A key from a public JWK: OKP/Ed25519, or EC/P-256. Private members are refused.
     pub fn from_jwk(jwk: &Value) -> Result<Self, String> {
         let obj = jwk.as_object().ok_or("a JWK must be a JSON object")?;
-        match obj.get("kty").and_then(Value::as_str) {
+        match json::member(obj, "kty").and_then(Value::as_str) {
             Some("OKP") => PublicJwk::from_json(jwk)
                 .map(VerificationKey::Ed25519)
                 .map_err(|e| e.to_string()),
@@ -219,28 +219,24 @@ impl Jws {
         else {
             return Err(malformed("a compact JWS has exactly three segments"));
         };
-        // Header and payload are decoded in turn into the thread's buffer; the signature, 64
-        // bytes for both algorithms, stays inline.
+        // Header, payload and signature are decoded in turn into the thread's buffer; the
+        // signature, 64 bytes for both algorithms, is then copied inline.
         let (header, payload, signature) = crate::scratch::with_bytes(|decoded| {
             base64url::decode_into(h, decoded)
                 .map_err(|()| malformed("header is not base64url"))?;
             let header_len = decoded.len();
             base64url::decode_into(p, decoded)
                 .map_err(|()| malformed("payload is not base64url"))?;
-            let (header_json, payload_json) = decoded.split_at(header_len);
-            let mut signature = [0u8; 64];
-            let signature = match B64.decode_slice(s, &mut signature) {
-                Ok(0) => return Err(malformed("the signature is empty")),
-                Ok(64) => Some(signature),
-                // Another length verifies under no key; decoded only to tell it from bad base64.
-                Ok(_) => None,
-                Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
-                    B64.decode(s)
-                        .map_err(|_| malformed("signature is not base64url"))?;
-                    None
-                }
-                Err(_) => return Err(malformed("signature is not base64url")),
+            let payload_end = decoded.len();
+            base64url::decode_into(s, decoded)
+                .map_err(|()| malformed("signature is not base64url"))?;
+            let (header_and_payload, signature) = decoded.split_at(payload_end);
+            let signature = match signature.len() {
+                0 => return Err(malformed("the signature is empty")),
+                // Another length verifies under no key.
+                _ => <[u8; 64]>::try_from(signature).ok(),
             };
+            let (header_json, payload_json) = header_and_payload.split_at(header_len);
             let header =
                 json::parse_object(header_json, budget.max_json_depth, part.header_label())?;
             let payload =
@@ -268,7 +264,7 @@ impl Jws {
 
     /// A string member of the header.
     pub fn header_str(&self, name: &str) -> Option<&str> {
-        self.header.get(name).and_then(Value::as_str)
+        json::member(&self.header, name).and_then(Value::as_str)
     }
 
     /// The payload, before its signature is checked: use it only to find which key to check with.

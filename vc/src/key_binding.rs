@@ -9,7 +9,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::jws::{sign_eddsa, Algorithm, VerificationKey};
 use crate::sd_jwt::SdJwt;
-use crate::VcError;
+use crate::{json, VcError};
 
 /// The KB-JWT `typ` (RFC 9901 §4.3).
 pub const KB_TYP: &str = "kb+jwt";
@@ -43,9 +43,9 @@ where
 
 /// The holder's key from `cnf.jwk` of a verified issuer payload (RFC 7800).
 pub fn holder_key(payload: &Map<String, Value>) -> Result<VerificationKey, VcError> {
-    let jwk = payload
-        .get("cnf")
-        .and_then(|c| c.get("jwk"))
+    let jwk = json::member(payload, "cnf")
+        .and_then(Value::as_object)
+        .and_then(|cnf| json::member(cnf, "jwk"))
         .ok_or_else(|| VcError::CnfInvalid {
             reason: "no cnf.jwk in the credential".into(),
         })?;
@@ -98,8 +98,7 @@ pub fn verify(
         });
     }
     let claims = kb.verify(holder, expect.allowed)?;
-    let iat = claims
-        .get("iat")
+    let iat = json::member(claims, "iat")
         .and_then(Value::as_i64)
         .ok_or(VcError::MissingClaim { claim: "iat" })?;
     if iat > expect.now + expect.leeway {
@@ -116,18 +115,17 @@ pub fn verify(
             reason: "too old",
         });
     }
-    let aud = claims.get("aud").and_then(Value::as_str);
+    let aud = json::member(claims, "aud").and_then(Value::as_str);
     if aud != Some(expect.aud) {
         return Err(VcError::KbAudienceMismatch);
     }
-    let nonce = claims.get("nonce").and_then(Value::as_str);
+    let nonce = json::member(claims, "nonce").and_then(Value::as_str);
     if nonce != Some(expect.nonce) {
         return Err(VcError::KbNonceMismatch);
     }
-    let hash = claims.get("sd_hash").and_then(Value::as_str);
-    let mut expected = [0u8; 43];
-    // 32 bytes always encode to 43 characters without padding: this cannot fail.
-    let _ = B64.encode_slice(Sha256::digest(sd_jwt.presented().as_bytes()), &mut expected);
+    let hash = json::member(claims, "sd_hash").and_then(Value::as_str);
+    let expected =
+        crate::base64url::encode_digest(&Sha256::digest(sd_jwt.presented().as_bytes()).into());
     if hash.map(str::as_bytes) != Some(&expected[..]) {
         return Err(VcError::KbSdHashMismatch);
     }

@@ -132,7 +132,7 @@ pub fn process_by_value(
 
 /// Step 3.1: the hash algorithm, from the top level only.
 fn check_sd_alg(payload: &Map<String, Value>) -> Result<(), VcError> {
-    if let Some(alg) = payload.get("_sd_alg") {
+    if let Some(alg) = crate::json::member(payload, "_sd_alg") {
         if alg.as_str() != Some(SD_ALG) {
             return Err(VcError::SdAlgUnsupported {
                 alg: alg.as_str().map_or_else(|| alg.to_string(), str::to_owned),

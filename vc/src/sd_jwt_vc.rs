@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::issue::{issue, IssueOptions, Issued};
 use crate::jws::Jws;
-use crate::VcError;
+use crate::{json, VcError};
 
 /// The media type Dojang issues.
 pub const TYP: &str = "dc+sd-jwt";
@@ -113,7 +113,7 @@ fn string_claim<'a>(
     payload: &'a Map<String, Value>,
     claim: &'static str,
 ) -> Result<&'a str, VcError> {
-    match payload.get(claim) {
+    match json::member(payload, claim) {
         None => Err(VcError::MissingClaim { claim }),
         Some(Value::String(s)) if !s.is_empty() => Ok(s),
         Some(_) => Err(VcError::InvalidClaim {
@@ -125,7 +125,7 @@ fn string_claim<'a>(
 
 /// The header `kid`, which when present must be a DID URL of the `iss` DID.
 pub fn check_kid(jwt: &Jws, iss: &str) -> Result<Option<String>, VcError> {
-    match jwt.header().get("kid") {
+    match json::member(jwt.header(), "kid") {
         None => Ok(None),
         Some(Value::String(kid)) => {
             let did = kid.split('#').next().unwrap_or("");
@@ -163,7 +163,7 @@ pub fn check_validity(
     leeway: i64,
 ) -> Result<Validity, VcError> {
     let time = |claim: &'static str| -> Result<Option<i64>, VcError> {
-        match payload.get(claim) {
+        match json::member(payload, claim) {
             None => Ok(None),
             Some(v) => v.as_i64().map(Some).ok_or(VcError::InvalidClaim {
                 claim,

@@ -22,7 +22,7 @@ use base64::Engine as _;
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 use serde_json::{Map, Value};
 
-use crate::{Algorithm, Budget, Jws, JwtPart, VcError, VerificationKey};
+use crate::{json, Algorithm, Budget, Jws, JwtPart, VcError, VerificationKey};
 
 /// The JOSE `typ` of a Status List Token in JWT format (draft §5.1).
 pub const STATUS_LIST_JWT_TYP: &str = "statuslist+jwt";
@@ -293,24 +293,21 @@ pub fn status_reference(payload: &Map<String, Value>) -> Result<Option<StatusRef
         claim: "status",
         reason,
     };
-    let Some(status) = payload.get("status") else {
+    let Some(status) = json::member(payload, "status") else {
         return Ok(None);
     };
     let status = status.as_object().ok_or(bad("must be a JSON object"))?;
-    let list = status
-        .get("status_list")
+    let list = json::member(status, "status_list")
         .ok_or(bad(
             "has no status_list reference, the only mechanism supported",
         ))?
         .as_object()
         .ok_or(bad("status_list must be a JSON object"))?;
-    let idx = list
-        .get("idx")
+    let idx = json::member(list, "idx")
         .ok_or(bad("status_list.idx is missing"))?
         .as_u64()
         .ok_or(bad("status_list.idx must be a non-negative integer"))?;
-    let uri = list
-        .get("uri")
+    let uri = json::member(list, "uri")
         .ok_or(bad("status_list.uri is missing"))?
         .as_str()
         .ok_or(bad("status_list.uri must be a string"))?;

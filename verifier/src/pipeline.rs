@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::provenance::{self, ProvenanceEntry};
+use crate::provenance::{self, ProvenanceEntry, Shape};
 use crate::report::Report;
 use crate::status::{self, StatusChecked, StatusListCache};
 use crate::trust::IssuerTrust;
@@ -20,6 +20,11 @@ use crate::{Challenge, NonceStore, Policy, VerifyError};
 
 /// The pipeline's steps, at most: the report is allocated once at this size.
 const STEPS: usize = 10;
+
+/// The `data` of the credential link, which every accepted credential gets.
+static CREDENTIAL_DATA: Shape<5> = Shape::new();
+/// The `data` of the status link, likewise.
+static STATUS_DATA: Shape<2> = Shape::new();
 
 /// The result of one verification: the verified presentation or the reason for rejection, and
 /// the report of every check made either way.
@@ -210,7 +215,7 @@ fn run(
             "{} issued by {}; {validity_text}",
             claimed.vct, claimed.iss
         )),
-        data: provenance::data([
+        data: CREDENTIAL_DATA.data([
             ("vct", Value::from(claimed.vct.as_str())),
             ("iss", Value::from(claimed.iss.as_str())),
             (
@@ -231,8 +236,8 @@ fn run(
                 Rfc3339(inputs.now)
             )),
         },
-        data: provenance::data([
-            ("result", status::to_data(&status)),
+        data: STATUS_DATA.data([
+            ("result", status::into_data(status)),
             ("checked_at", Value::from(inputs.now)),
         ]),
     });

@@ -21,6 +21,7 @@ use dojang_vc::{Algorithm, Budget, VcError, VerificationKey};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::provenance::Shape;
 use crate::VerifyError;
 
 /// One verified status list token, as remembered.
@@ -172,21 +173,22 @@ pub enum StatusChecked {
 }
 
 /// `status` as data, member for member what `serde_json::to_value` makes of it (the test below
-/// compares them), built directly.
-pub(crate) fn to_data(status: &StatusChecked) -> Value {
-    let mut map = Map::with_capacity(4);
+/// compares them), built directly; the URI moves into it.
+pub(crate) fn into_data(status: StatusChecked) -> Value {
+    static VALID: Shape<4> = Shape::new();
     match status {
         StatusChecked::NotApplicable => {
+            let mut map = Map::with_capacity(1);
             map.insert("status".into(), Value::from("not_applicable"));
+            Value::Object(map)
         }
-        StatusChecked::Valid { uri, idx, list_iat } => {
-            map.insert("status".into(), Value::from("valid"));
-            map.insert("uri".into(), Value::from(uri.as_str()));
-            map.insert("idx".into(), Value::from(*idx));
-            map.insert("list_iat".into(), Value::from(*list_iat));
-        }
+        StatusChecked::Valid { uri, idx, list_iat } => Value::Object(VALID.object([
+            ("status", Value::from("valid")),
+            ("uri", Value::String(uri)),
+            ("idx", Value::from(idx)),
+            ("list_iat", Value::from(list_iat)),
+        ])),
     }
-    Value::Object(map)
 }
 
 /// Checks a credential's status against the verified lists in `cache` (module docs, steps 1–7).
@@ -285,7 +287,7 @@ mod tests {
             },
         ] {
             let serde = serde_json::to_value(&status).unwrap();
-            let direct = to_data(&status);
+            let direct = into_data(status.clone());
             assert_eq!(direct, serde);
             assert_eq!(direct.to_string(), serde.to_string());
         }

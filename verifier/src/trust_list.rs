@@ -18,7 +18,7 @@ use dojang_vc::trust_list::{AccreditedIssuer, VerifiedTrustList};
 use dojang_vc::{VcError, VerificationKey};
 use serde_json::{json, Value};
 
-use crate::provenance::{self, ProvenanceEntry};
+use crate::provenance::{self, ProvenanceEntry, Shape};
 use crate::trust::IssuerTrust;
 use crate::validity::Rfc3339;
 
@@ -167,7 +167,7 @@ impl TrustListTrust {
             chain.push(ProvenanceEntry {
                 step: "key",
                 detail,
-                data: provenance::data([
+                data: KEY_DATA.data([
                     ("kid", Value::from(key.kid.as_str())),
                     ("not_before", Value::from(key.not_before)),
                     ("not_after", key.not_after.map_or(Value::Null, Value::from)),
@@ -218,6 +218,9 @@ impl IssuerTrust for TrustListTrust {
         TrustListTrust::provenance(self, iss, kid, vct, iat)
     }
 }
+
+/// The `data` of the key link, made for every verification.
+static KEY_DATA: Shape<5> = Shape::new();
 
 /// The provenance link of `issuer` for a credential of type `vct`.
 fn issuer_link(issuer: &AccreditedIssuer, vct: &str) -> ProvenanceEntry {
