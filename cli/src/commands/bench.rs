@@ -4,7 +4,7 @@
 //!
 //! 1. the floor: the two Ed25519 `verify_strict` calls a presentation needs (issuer JWT and
 //!    KB-JWT), over exactly the bytes the pipeline verifies; and the same two checks as the
-//!    pipeline makes them (`dojang_did::ed25519::verify_strict`: the same rules, without
+//!    pipeline makes them (`PublicJwk::verify_strict` of keys read from JWKs: the same rules, without
 //!    decoding `R`);
 //! 2. full verification of a 주민등록표 등본 presentation (a household of four, ten Disclosures,
 //!    KB-JWT) against a signed trust list and the issuer's status list;
@@ -28,7 +28,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use dojang_did::{ed25519, DidMethod, PrivateJwk};
+use dojang_did::{DidMethod, PrivateJwk, PublicJwk};
 use dojang_issuer::{
     generate, Certificate, FileSigner, IssuancePolicy, IssueRequest, Issuer, IssuerIdentity,
     IssuerSigner,
@@ -274,6 +274,9 @@ struct Verification {
     workload: Workload,
     issuer_vk: VerifyingKey,
     holder_vk: VerifyingKey,
+    /// The same keys read from their JWKs, as the pipeline reads them (the trust list, `cnf.jwk`).
+    issuer_jwk: PublicJwk,
+    holder_jwk: PublicJwk,
     issuer_part: (Vec<u8>, Signature),
     kb_part: (Vec<u8>, Signature),
     batch: Vec<(Vec<u8>, Signature)>,
@@ -297,6 +300,8 @@ fn verification_fixture() -> Result<Verification, CliError> {
         kb_part: signed_parts(kb_jwt, &w.holder),
         issuer_vk: *w.issuer.public().verifying_key(),
         holder_vk: *w.holder.public().verifying_key(),
+        issuer_jwk: PublicJwk::from_json(&w.issuer.public().to_json())?,
+        holder_jwk: PublicJwk::from_json(&w.holder.public().to_json())?,
         batch,
         workload: w,
     })
@@ -325,8 +330,10 @@ pub(crate) fn run(args: BenchArgs) -> Result<(), CliError> {
         a.is_ok() && k.is_ok()
     };
     let strict_check = || {
-        let a = ed25519::verify_strict(&v.issuer_vk, &v.issuer_part.0, &v.issuer_part.1);
-        let k = ed25519::verify_strict(&v.holder_vk, &v.kb_part.0, &v.kb_part.1);
+        let a = v
+            .issuer_jwk
+            .verify_strict(&v.issuer_part.0, &v.issuer_part.1);
+        let k = v.holder_jwk.verify_strict(&v.kb_part.0, &v.kb_part.1);
         a && k
     };
     let full_verify = || {
