@@ -4,7 +4,7 @@
 //! - `presentation/floor_two_verify_strict`: the two Ed25519 `verify_strict` calls a presentation
 //!   needs (issuer JWT and KB-JWT), over exactly the bytes the pipeline verifies;
 //! - `presentation/strict_check`: the same two as the pipeline checks them
-//!   (`dojang_did::ed25519::verify_strict`, the same rules without decoding `R`);
+//!   (`PublicJwk::verify_strict` of keys read from JWKs: the same rules without decoding `R`);
 //! - `presentation/full_verify`: `dojang_verifier::verify` with a signed trust list, a status list
 //!   cache holding the issuer's list, and a policy requiring holder binding;
 //! - `presentation/parse_only`: splitting and decoding within the budget;
@@ -24,7 +24,7 @@ use std::hint::black_box;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use dojang_did::ed25519;
+use dojang_did::PublicJwk;
 use dojang_vc::log::{Checkpoint, InclusionProof, LogLeaf};
 use dojang_vc::merkle::{leaf_hash, Tree};
 use dojang_vc::{Budget, Jws, JwtPart, SdJwt};
@@ -49,6 +49,9 @@ struct Fixture {
     w: Workload,
     issuer_vk: VerifyingKey,
     holder_vk: VerifyingKey,
+    /// The same keys read from their JWKs, as the pipeline reads them (the trust list, `cnf.jwk`).
+    issuer_jwk: PublicJwk,
+    holder_jwk: PublicJwk,
     /// The verified issuer payload, for the status lookup.
     payload: Map<String, Value>,
     /// BATCH issuer JWT signing inputs and signatures, all by the issuer key.
@@ -98,6 +101,8 @@ fn fixture() -> Fixture {
     Fixture {
         issuer_vk: *w.issuer.public().verifying_key(),
         holder_vk: *w.holder.public().verifying_key(),
+        issuer_jwk: PublicJwk::from_json(&w.issuer.public().to_json()).unwrap(),
+        holder_jwk: PublicJwk::from_json(&w.holder.public().to_json()).unwrap(),
         payload,
         batch,
         leaf,
@@ -131,11 +136,13 @@ fn benches(c: &mut Criterion) {
         })
     });
     // The same two signatures as the pipeline checks them: verify_strict's rules without
-    // decoding R (did/src/ed25519.rs).
+    // decoding R (did/src/ed25519.rs), with keys read from JWKs.
     group.bench_function("strict_check", |b| {
         b.iter(|| {
-            let a = ed25519::verify_strict(&f.issuer_vk, black_box(&issuer_input), &issuer_sig);
-            let k = ed25519::verify_strict(&f.holder_vk, black_box(&kb_input), &kb_sig);
+            let a = f
+                .issuer_jwk
+                .verify_strict(black_box(&issuer_input), &issuer_sig);
+            let k = f.holder_jwk.verify_strict(black_box(&kb_input), &kb_sig);
             a && k
         })
     });

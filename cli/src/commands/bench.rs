@@ -149,14 +149,10 @@ struct ToFloor {
 impl ToFloor {
     /// The two lines of the table: the medians of the rounds, with their quartiles.
     fn print(&self) {
-        let verdict = if self.full_verify.median <= 1.2 {
-            "meets"
-        } else {
-            "misses"
-        };
         println!(
-            "full verify / floor      {}  target ≤ 1.2× ({verdict}); median of {ROUNDS} rounds back to back",
-            self.full_verify.text()
+            "full verify / floor      {}  target ≤ 1.2× ({}); median of {ROUNDS} rounds back to back",
+            self.full_verify.text(),
+            verdict(self.full_verify.median <= 1.2)
         );
         println!(
             "strict check / floor     {}  the pipeline's two signature checks",
@@ -556,7 +552,6 @@ pub(crate) fn run(args: BenchArgs) -> Result<(), CliError> {
         );
     }
     println!();
-    let verdict = |ok: bool| if ok { "meets" } else { "misses" };
     to_floor.print();
     println!(
         "batch speedup            {batch_speedup:>8.2}×   target ≥ 1.5×  ({})",
@@ -570,6 +565,15 @@ pub(crate) fn run(args: BenchArgs) -> Result<(), CliError> {
         verdict(batched_per_second >= 5000.0)
     );
     Ok(())
+}
+
+/// How a figure stands against its target, in the table.
+fn verdict(meets: bool) -> &'static str {
+    if meets {
+        "meets"
+    } else {
+        "misses"
+    }
 }
 
 /// µs per item of the operation `name` among `results` (NaN if it was not measured).
