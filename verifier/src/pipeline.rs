@@ -132,10 +132,18 @@ fn run(
             .map_err(VerifyError::from),
         |_| inputs.trust.describe(&claimed.iss),
     )?;
+    // Step 9's inputs, read now so that step 4 can check the KB-JWT's signature with the
+    // issuer's; step 9 reports them.
+    let binding = binding::prepare(
+        &sd,
+        sd.issuer_jwt().unverified_payload(),
+        policy,
+        inputs.challenge,
+    );
     let payload = step(
         report,
         "signature",
-        signature::verify(&sd, &key, policy),
+        signature::verify(&sd, &key, binding::holder(&binding), policy),
         |_| [key.algorithm().name(), " signature valid"].concat(),
     )?;
     let validity = validity::check(payload, &claimed.vct, policy, inputs.now);
@@ -188,7 +196,7 @@ fn run(
     let key_binding = step(
         report,
         "key_binding",
-        binding::verify(&sd, payload, policy, inputs.challenge, inputs.now),
+        binding::verify(&sd, binding, policy, inputs.now),
         |kb| match kb {
             Some(kb) => ["KB-JWT valid for aud ", &kb.aud, " with the expected nonce"].concat(),
             None => "not required by policy; not checked".to_owned(),
