@@ -52,9 +52,10 @@
 use std::sync::LazyLock;
 
 use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
+use curve25519_dalek::edwards::EdwardsPoint;
 use curve25519_dalek::edwards::{CompressedEdwardsY, VartimeEdwardsPrecomputation};
 use curve25519_dalek::scalar::Scalar;
-use curve25519_dalek::traits::VartimePrecomputedMultiscalarMul as _;
+use curve25519_dalek::traits::{IsIdentity as _, VartimePrecomputedMultiscalarMul as _};
 use ed25519_dalek::{Signature, Verifier as _, VerifyingKey};
 use rand_core::CryptoRngCore;
 use sha2::{Digest as _, Sha512};
@@ -191,18 +192,112 @@ fn challenge(r: &[u8; 32], key: &VerifyingKey, message: &[u8]) -> Scalar {
 /// A random `z < 2^124` with `z ≡ 1 (mod 8)`, drawn until `z·k1 mod L ≡ k1 (mod 8)` (about
 /// eight draws), and that product.
 fn coefficient(k1: &Scalar, rng: &mut impl CryptoRngCore) -> (Scalar, Scalar) {
-    let residue = k1.as_bytes()[0] & 7;
+    let residue = low_bits(k1);
     loop {
-        let mut bytes = [0u8; 32];
-        rng.fill_bytes(&mut bytes[..16]);
-        bytes[15] &= 0x0f;
-        bytes[0] = (bytes[0] & !7) | 1;
-        let z = Scalar::from_bytes_mod_order(bytes);
+        let z = draw(rng);
         let zk1 = z * k1;
-        if zk1.as_bytes()[0] & 7 == residue {
+        if low_bits(&zk1) == residue {
             return (z, zk1);
         }
     }
+}
+
+/// A random `z < 2^124` with `z ≡ 1 (mod 8)`: 121 random bits.
+fn draw(rng: &mut impl CryptoRngCore) -> Scalar {
+    let mut bytes = [0u8; 32];
+    rng.fill_bytes(&mut bytes[..16]);
+    bytes[15] &= 0x0f;
+    bytes[0] = (bytes[0] & !7) | 1;
+    Scalar::from_bytes_mod_order(bytes)
+}
+
+/// A scalar's residue modulo 8 (of its canonical value, below L).
+fn low_bits(s: &Scalar) -> u8 {
+    s.as_bytes()[0] & 7
+}
+
+/// Whether every signature is valid by `verify_strict`'s rules, checked in one computation: the
+/// method of [`verify_strict_pair`] for any number of signatures (an auditor re-checking a batch
+/// of an issuer's credentials). Each signature gets a random coefficient `z ≡ 1 (mod 8)`; the
+/// signatures under one key share its term, whose coefficient `Σ z·k mod L` is brought to
+/// `≡ Σ k (mod 8)` by drawing the last of them again. A wrong signature passes with probability
+/// at most 2^-117; the one accepted difference is [`verify_strict_pair`]'s, torsion parts that
+/// cancel across the batch, which takes the signers' private keys. A key of small order fails
+/// the batch, as `verify_strict` fails its signatures. `false` says that a signature is invalid,
+/// not which: check them one by one to find it. Straus's method, as curve25519-dalek makes it,
+/// suits batches of tens to a few hundred signatures; check more in chunks.
+pub fn verify_strict_batch(items: &[Signed<'_>], rng: &mut impl CryptoRngCore) -> bool {
+    /// The signatures under one key.
+    struct Group {
+        key: [u8; 32],
+        point: EdwardsPoint,
+        /// `Σ z·k mod L`, the key's coefficient.
+        zk: Scalar,
+        /// `Σ k (mod 8)`, the residue it must have.
+        residue: u8,
+        /// The last member: its index, `k` and `S`.
+        last: (usize, Scalar, Scalar),
+    }
+    let mut basepoint = Scalar::ZERO;
+    let mut scalars = Vec::with_capacity(items.len() + 1);
+    let mut points = Vec::with_capacity(items.len() + 1);
+    let mut groups: Vec<Group> = Vec::new();
+    for (i, (key, message, signature)) in items.iter().enumerate() {
+        // Checks 1 to 3 for this signature, as in `verify_strict_pair` for R1.
+        let Some(s) = Option::<Scalar>::from(Scalar::from_canonical_bytes(*signature.s_bytes()))
+        else {
+            return false;
+        };
+        let r_bytes = signature.r_bytes();
+        if !canonical_y(r_bytes) {
+            return false;
+        }
+        let Some(r) = CompressedEdwardsY(*r_bytes).decompress() else {
+            return false;
+        };
+        if r.is_small_order() {
+            return false;
+        }
+        let k = challenge(r_bytes, key, message);
+        let z = draw(rng);
+        basepoint += z * s;
+        scalars.push(z);
+        points.push(-r);
+        let g = match groups.iter().position(|g| &g.key == key.as_bytes()) {
+            Some(g) => g,
+            None => {
+                if key.is_weak() {
+                    return false;
+                }
+                groups.push(Group {
+                    key: *key.as_bytes(),
+                    point: key.to_edwards(),
+                    zk: Scalar::ZERO,
+                    residue: 0,
+                    last: (i, k, s),
+                });
+                groups.len() - 1
+            }
+        };
+        let group = &mut groups[g];
+        group.zk += z * k;
+        group.residue = (group.residue + low_bits(&k)) & 7;
+        group.last = (i, k, s);
+    }
+    for group in &mut groups {
+        let (i, k, s) = group.last;
+        while low_bits(&group.zk) != group.residue {
+            let z = draw(rng);
+            group.zk += (z - scalars[i]) * k;
+            basepoint += (z - scalars[i]) * s;
+            scalars[i] = z;
+        }
+        scalars.push(group.zk);
+        points.push(-group.point);
+    }
+    BASEPOINT
+        .vartime_mixed_multiscalar_mul([basepoint], scalars, points)
+        .is_identity()
 }
 
 /// Whether an encoded point's `y` (its low 255 bits) is below p = 2^255 - 19: every `y` from p
@@ -515,6 +610,87 @@ mod tests {
         );
     }
 
+    /// The batch makes `verify_strict`'s decision on every corpus case placed among honest
+    /// signatures: two under one honest key (which the case's key may share a group with, when
+    /// it is that key) and one under another.
+    #[test]
+    fn batch_agrees_with_verify_strict_on_the_corpus() {
+        use ed25519_dalek::{Signer as _, SigningKey};
+        let (one, other) = (
+            SigningKey::from_bytes(&[7; 32]),
+            SigningKey::from_bytes(&[9; 32]),
+        );
+        let honest: Vec<(VerifyingKey, Vec<u8>, Signature)> =
+            [(&one, "a"), (&one, "b"), (&other, "c")]
+                .iter()
+                .map(|(k, m)| {
+                    (
+                        k.verifying_key(),
+                        m.as_bytes().to_vec(),
+                        k.sign(m.as_bytes()),
+                    )
+                })
+                .collect();
+        let mut rng = rand_core::OsRng;
+        let (mut checked, mut accepted) = (0, 0);
+        for (i, case) in corpus().iter().enumerate() {
+            let key = VerifyingKey::from_bytes(&case.key).unwrap();
+            let sig = Signature::from_bytes(&case.signature);
+            let reference = key.verify_strict(&case.message, &sig).is_ok();
+            let mut items: Vec<Signed<'_>> = honest
+                .iter()
+                .map(|(k, m, s)| (k, m.as_slice(), s))
+                .collect();
+            // In turn first, in the middle and last: the last of a group is the one drawn again.
+            items.insert(i % 4, (&key, &case.message, &sig));
+            assert_eq!(verify_strict_batch(&items, &mut rng), reference, "case {i}");
+            checked += 1;
+            accepted += usize::from(reference);
+        }
+        assert!(checked > 20_000, "{checked}");
+        assert!(accepted >= 90, "{accepted} accepted");
+        let all: Vec<Signed<'_>> = honest
+            .iter()
+            .map(|(k, m, s)| (k, m.as_slice(), s))
+            .collect();
+        assert!(verify_strict_batch(&all, &mut rng));
+        assert!(verify_strict_batch(&[], &mut rng));
+    }
+
+    /// Every signature of the corpus that `verify_strict` accepts (under honest and mixed-order
+    /// keys, whose coefficients' residues matter) passes as one batch; any one altered fails it.
+    #[test]
+    fn batch_of_valid_signatures_passes_and_one_bad_fails_it() {
+        let mut rng = rand_core::OsRng;
+        let owned: Vec<(VerifyingKey, Vec<u8>, Signature)> = corpus()
+            .into_iter()
+            .map(|c| {
+                let key = VerifyingKey::from_bytes(&c.key).unwrap();
+                (key, c.message, Signature::from_bytes(&c.signature))
+            })
+            .filter(|(k, m, s)| k.verify_strict(m, s).is_ok())
+            .collect();
+        let mixed = owned
+            .iter()
+            .filter(|(k, _, _)| !k.to_edwards().is_torsion_free())
+            .count();
+        assert!(
+            owned.len() >= 90 && mixed >= 20,
+            "{} valid, {mixed} mixed",
+            owned.len()
+        );
+        let items: Vec<Signed<'_>> = owned.iter().map(|(k, m, s)| (k, m.as_slice(), s)).collect();
+        assert!(verify_strict_batch(&items, &mut rng));
+        for i in [0, 17, items.len() - 1] {
+            let mut bad = owned[i].2.to_bytes();
+            bad[40] ^= 1;
+            let bad = Signature::from_bytes(&bad);
+            let mut altered = items.clone();
+            altered[i].2 = &bad;
+            assert!(!verify_strict_batch(&altered, &mut rng), "signature {i}");
+        }
+    }
+
     /// The one difference from two `verify_strict` calls (module docs): both signers, with
     /// their private keys, put torsion parts into their `R` values that cancel. Torsion parts
     /// that do not cancel are refused, every time.
@@ -544,6 +720,11 @@ mod tests {
             assert!(verify_strict_pair(
                 (&vk1, m1, &sig1),
                 (&vk2, m2, &cancelling),
+                &mut rng
+            ));
+            // The same holds in a batch.
+            assert!(verify_strict_batch(
+                &[(&vk1, m1, &sig1), (&vk2, m2, &cancelling)],
                 &mut rng
             ));
             for t in [order_eight, EdwardsPoint::default(), EIGHT_TORSION[4]] {

@@ -30,6 +30,7 @@ fn bench_json_reports_every_operation_and_the_ratios() {
             "full_verify",
             "one_by_one_64",
             "verify_batch_64",
+            "strict_batch_64",
             "sign_only",
             "durable_issue",
             "durable_batch_64",
@@ -62,6 +63,17 @@ fn bench_json_reports_every_operation_and_the_ratios() {
         let x = ratios[figure].as_f64().unwrap();
         assert!(x.is_finite() && x > 0.0, "{figure}: {x}");
     }
+    // The batch speedup is that of the batch with verify_strict's decisions, not verify_batch's.
+    let micros = |name: &str| {
+        ops.iter().find(|o| o["name"] == name).unwrap()["micros_per_op"]
+            .as_f64()
+            .unwrap()
+    };
+    let speedup = micros("one_by_one_64") / micros("strict_batch_64");
+    assert!(
+        (ratios["batch_speedup"].as_f64().unwrap() - speedup).abs() < 1e-9 * speedup,
+        "{speedup}"
+    );
     // The ratios to the floor are medians of 21 rounds back to back (20 runs a block make one
     // run a round), each inside its quartiles.
     let rounds = &report["ratio_rounds"];

@@ -9,7 +9,8 @@
 //! - `presentation/full_verify`: `dojang_verifier::verify` with a signed trust list, a status list
 //!   cache holding the issuer's list, and a policy requiring holder binding;
 //! - `presentation/parse_only`: splitting and decoding within the budget;
-//! - `batch/*`: 64 issuer signatures with `verify_batch` against 64 `verify_strict` calls;
+//! - `batch64/*`: 64 issuer signatures with `verify_batch`, and with `verify_strict_batch` (the
+//!   same rules as `verify_strict`), against 64 `verify_strict` calls;
 //! - `lookup/*`: status-list lookup, trust-list lookup, and an inclusion proof in a log of
 //!   100,000 leaves.
 //!
@@ -178,6 +179,17 @@ fn benches(c: &mut Criterion) {
     });
     group.bench_function("verify_batch", |b| {
         b.iter(|| ed25519_dalek::verify_batch(black_box(&messages), &signatures, &keys).is_ok())
+    });
+    // With verify_strict's decisions (did/src/ed25519.rs), which verify_batch does not make.
+    let items: Vec<dojang_did::ed25519::Signed<'_>> = messages
+        .iter()
+        .zip(&signatures)
+        .map(|(m, s)| (&f.issuer_vk, *m, s))
+        .collect();
+    group.bench_function("verify_strict_batch", |b| {
+        b.iter(|| {
+            dojang_did::ed25519::verify_strict_batch(black_box(&items), &mut rand::thread_rng())
+        })
     });
     group.finish();
 
