@@ -147,25 +147,11 @@ pub(crate) fn verify_strict_pair(
     (key2, message2, signature2): Signed<'_>,
     rng: &mut impl CryptoRngCore,
 ) -> bool {
-    // Check 1 for both.
-    let (Some(s1), Some(s2)) = (
-        Option::<Scalar>::from(Scalar::from_canonical_bytes(*signature1.s_bytes())),
-        Option::<Scalar>::from(Scalar::from_canonical_bytes(*signature2.s_bytes())),
-    ) else {
+    // Checks 1 to 3 for the first, check 1 for the second.
+    let (Some((r1, s1)), Some(s2)) = (decoded(signature1), canonical_s(signature2)) else {
         return false;
     };
-    // Checks 2 and 3 for R1, and its encoding canonical (check 4 compares bytes).
-    let r1_bytes = signature1.r_bytes();
-    if !canonical_y(r1_bytes) {
-        return false;
-    }
-    let Some(r1) = CompressedEdwardsY(*r1_bytes).decompress() else {
-        return false;
-    };
-    if r1.is_small_order() {
-        return false;
-    }
-    let k1 = challenge(r1_bytes, key1, message1);
+    let k1 = challenge(signature1.r_bytes(), key1, message1);
     let k2 = challenge(signature2.r_bytes(), key2, message2);
     let (z, zk1) = coefficient(&k1, rng);
     // [z·S1 + S2]B - [z]R1 - [z·k1]A1 - [k2]A2, the points negated rather than the scalars, so
@@ -178,6 +164,23 @@ pub(crate) fn verify_strict_pair(
     // Check 4 for both (the module docs), then check 3 for R2, whose bytes are now canonical.
     let r2_bytes = signature2.r_bytes();
     expected_r2.compress().as_bytes() == r2_bytes && !SMALL_ORDER_ENCODINGS.contains(r2_bytes)
+}
+
+/// Checks 1 to 3 for a signature's `R` and `S`, and `R`'s encoding canonical (check 4 compares
+/// bytes): `R` as a point and `S` as a scalar, or `None`.
+fn decoded(signature: &Signature) -> Option<(EdwardsPoint, Scalar)> {
+    let s = canonical_s(signature)?;
+    let r_bytes = signature.r_bytes();
+    if !canonical_y(r_bytes) {
+        return None;
+    }
+    let r = CompressedEdwardsY(*r_bytes).decompress()?;
+    (!r.is_small_order()).then_some((r, s))
+}
+
+/// Check 1: `S` canonical (below L), as a scalar.
+fn canonical_s(signature: &Signature) -> Option<Scalar> {
+    Scalar::from_canonical_bytes(*signature.s_bytes()).into()
 }
 
 /// `k = SHA-512(R || A || M) mod L` (RFC 8032 §5.1.7).
@@ -243,22 +246,10 @@ pub fn verify_strict_batch(items: &[Signed<'_>], rng: &mut impl CryptoRngCore) -
     let mut points = Vec::with_capacity(items.len() + 1);
     let mut groups: Vec<Group> = Vec::new();
     for (i, (key, message, signature)) in items.iter().enumerate() {
-        // Checks 1 to 3 for this signature, as in `verify_strict_pair` for R1.
-        let Some(s) = Option::<Scalar>::from(Scalar::from_canonical_bytes(*signature.s_bytes()))
-        else {
+        let Some((r, s)) = decoded(signature) else {
             return false;
         };
-        let r_bytes = signature.r_bytes();
-        if !canonical_y(r_bytes) {
-            return false;
-        }
-        let Some(r) = CompressedEdwardsY(*r_bytes).decompress() else {
-            return false;
-        };
-        if r.is_small_order() {
-            return false;
-        }
-        let k = challenge(r_bytes, key, message);
+        let k = challenge(signature.r_bytes(), key, message);
         let z = draw(rng);
         basepoint += z * s;
         scalars.push(z);
@@ -384,6 +375,18 @@ mod tests {
         key: [u8; 32],
         message: Vec<u8>,
         signature: [u8; 64],
+    }
+
+    impl Case {
+        /// The signature, and ed25519-dalek's `verify_strict` answer on it: the reference.
+        fn strict(&self) -> (Signature, bool) {
+            let sig = Signature::from_bytes(&self.signature);
+            let ok = VerifyingKey::from_bytes(&self.key)
+                .unwrap()
+                .verify_strict(&self.message, &sig)
+                .is_ok();
+            (sig, ok)
+        }
     }
 
     /// Keys (with the scalar `a` of their prime-order part): honest `aB`, mixed order `aB + T`,
@@ -517,19 +520,12 @@ mod tests {
     /// `PublicJwk::from_json` accepts (honest and mixed-order keys).
     #[test]
     fn jwk_keys_agree_with_verify_strict_on_the_corpus() {
-        use base64::Engine as _;
         let (mut checked, mut accepted) = (0, 0);
         for (i, case) in corpus().iter().enumerate() {
-            let jwk = serde_json::json!({"kty": "OKP", "crv": "Ed25519",
-                "x": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(case.key)});
-            let Ok(jwk) = crate::PublicJwk::from_json(&jwk) else {
+            let Some(jwk) = jwk_of(&case.key) else {
                 continue;
             };
-            let sig = Signature::from_bytes(&case.signature);
-            let reference = VerifyingKey::from_bytes(&case.key)
-                .unwrap()
-                .verify_strict(&case.message, &sig)
-                .is_ok();
+            let (sig, reference) = case.strict();
             assert_eq!(
                 jwk.verify_strict(&case.message, &sig),
                 reference,
@@ -542,8 +538,7 @@ mod tests {
         assert!(accepted >= 90, "{accepted} accepted");
     }
 
-    /// An honest key and signature to pair with each corpus case, and the case's key as a JWK
-    /// (`None` when `PublicJwk::from_json` refuses it: small order).
+    /// An honest key and signature to pair with each corpus case.
     fn partner() -> (crate::PublicJwk, Vec<u8>, Signature) {
         use ed25519_dalek::{Signer as _, SigningKey};
         let signing = SigningKey::from_bytes(&[7; 32]);
@@ -552,6 +547,8 @@ mod tests {
         (crate::PublicJwk::new(signing.verifying_key()), message, sig)
     }
 
+    /// A corpus case's key as a JWK reads it (`None` when `PublicJwk::from_json` refuses it:
+    /// small order).
     fn jwk_of(key: &[u8; 32]) -> Option<crate::PublicJwk> {
         use base64::Engine as _;
         let jwk = serde_json::json!({"kty": "OKP", "crv": "Ed25519",
@@ -571,11 +568,7 @@ mod tests {
             let Some(jwk) = jwk_of(&case.key) else {
                 continue;
             };
-            let sig = Signature::from_bytes(&case.signature);
-            let reference = VerifyingKey::from_bytes(&case.key)
-                .unwrap()
-                .verify_strict(&case.message, &sig)
-                .is_ok();
+            let (sig, reference) = case.strict();
             let first = jwk.verify_strict_pair(
                 &case.message,
                 &sig,
