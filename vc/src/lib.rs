@@ -48,6 +48,6 @@ pub use budget::Budget;
 pub use disclosure::Disclosure;
 pub use error::VcError;
 pub use issue::{issue, IssueOptions, Issued};
-pub use jws::{Algorithm, Jws, JwtPart, VerificationKey};
+pub use jws::{Algorithm, Jws, JwtPart, VerificationKey, VERIFY_BATCH};
 pub use process::{ClaimPath, PathSegment, Processed};
 pub use sd_jwt::{join, SdJwt};

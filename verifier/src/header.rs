@@ -3,7 +3,7 @@
 //! `typ` must be `dc+sd-jwt` (or the older `vc+sd-jwt`); `iss` and `vct` must be present; the
 //! header `kid`, if any, must be a DID URL of the `iss` DID.
 
-use dojang_vc::{sd_jwt_vc, SdJwt, VcError};
+use dojang_vc::{sd_jwt_vc, Jws, VcError};
 
 use crate::VerifyError;
 
@@ -15,8 +15,8 @@ pub(crate) struct Claimed {
     pub(crate) iat: i64,
 }
 
-pub(crate) fn read(sd: &SdJwt) -> Result<Claimed, VerifyError> {
-    let jwt = sd.issuer_jwt();
+/// Reads the issuer JWT `jwt`'s claimed identity.
+pub(crate) fn read(jwt: &Jws) -> Result<Claimed, VerifyError> {
     sd_jwt_vc::check_typ(jwt)?;
     let payload = jwt.unverified_payload();
     let iss = sd_jwt_vc::issuer(payload)?.to_owned();

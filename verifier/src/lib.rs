@@ -44,9 +44,9 @@ mod verified;
 pub mod workload;
 
 pub use audit::{
-    check_consistency, reconcile, verify_inclusion, ConsistencyReport, Counts, DuplicateLeaves,
-    DuplicateRecords, InclusionChecked, Mismatch, ReconcileReport, RecordView, UnloggedRecord,
-    UnrecordedLeaf,
+    check_consistency, check_signatures, reconcile, verify_inclusion, ConsistencyReport, Counts,
+    DuplicateLeaves, DuplicateRecords, InclusionChecked, Mismatch, ReconcileReport, RecordView,
+    UnloggedRecord, UnrecordedLeaf,
 };
 pub use challenge::{fresh_nonce, Challenge, MemoryNonceStore, NonceStore};
 pub use error::VerifyError;

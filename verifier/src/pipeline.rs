@@ -115,7 +115,7 @@ fn run(
     let disclosures = sd.take_disclosures();
     // Details made only of text are joined in one allocation of their exact size (`concat`);
     // `format!` costs more than some of the checks it would describe.
-    let claimed = step(report, "header", header::read(&sd), |c| {
+    let claimed = step(report, "header", header::read(sd.issuer_jwt()), |c| {
         ["typ ok; iss ", &c.iss, "; vct ", &c.vct].concat()
     })?;
     let key = step(

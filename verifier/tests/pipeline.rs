@@ -12,7 +12,8 @@ use dojang_vc::present::present;
 use dojang_vc::sd_jwt_vc::{issue_vc, VcIssuance};
 use dojang_vc::{Disclosure, IssueOptions};
 use dojang_verifier::{
-    verify, Challenge, Inputs, MemoryNonceStore, NonceStore, Outcome, Policy, TrustedIssuers,
+    check_signatures, verify, Challenge, Inputs, MemoryNonceStore, NonceStore, Outcome, Policy,
+    TrustedIssuers,
 };
 use serde_json::{json, Map, Value};
 
@@ -741,4 +742,47 @@ mod status {
         );
         assert_eq!(code(&run_status(&w, &plain, None, &policy)), "verified");
     }
+}
+
+/// The auditor's re-check: each credential gets the answer of the pipeline's steps 2 to 4, the
+/// signatures checked in batches; one wrong signature among many is found, as are an issuer
+/// outside the trust, a malformed credential and one over the input budget.
+#[test]
+fn check_signatures_answers_for_each_credential() {
+    let w = world(DidMethod::Key);
+    let stranger = world(DidMethod::Jwk);
+    let mut credentials: Vec<String> = (0..100)
+        .map(|i| issue(&w, NOW - 100 - i, NOW + 1000))
+        .collect();
+    // A character in the middle of credential 41's signature changed.
+    let at = credentials[41].find('~').unwrap() - 3;
+    let c = if &credentials[41][at..=at] == "A" {
+        "B"
+    } else {
+        "A"
+    };
+    credentials[41].replace_range(at..=at, c);
+    credentials[7] = issue(&stranger, NOW - 100, NOW + 1000);
+    credentials[63] = "not a credential".into();
+    credentials[99] = format!("{}~{}", credentials[98], "x".repeat(300 * 1024));
+    let mut trust = TrustedIssuers::new();
+    trust.trust(&w.did).unwrap();
+    let texts: Vec<&str> = credentials.iter().map(String::as_str).collect();
+    let answers = check_signatures(&texts, &trust, &dojang_vc::Budget::default());
+    let refused: Vec<(usize, &str)> = answers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| a.as_ref().err().map(|e| (i, e.code())))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            (7, "untrusted_issuer"),
+            (41, "signature_invalid"),
+            (63, "malformed_jwt"),
+            (99, "limit_exceeded")
+        ]
+    );
+    // A valid credential alone passes, as the pipeline's signature step would have it.
+    assert!(check_signatures(&texts[..1], &trust, &dojang_vc::Budget::default())[0].is_ok());
 }
