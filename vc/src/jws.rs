@@ -305,7 +305,7 @@ impl Jws {
 
     /// [`Jws::verify`] of this JWS under `key` and, in the same computation, of the signature of
     /// `other` under `other_key`: a presentation's issuer JWT and KB-JWT, two Ed25519 signatures
-    /// checked at about 0.8 of two checks' cost (`dojang_did::PublicJwk::verify_strict_pair`,
+    /// checked at about 0.7 of two checks' cost (`dojang_did::PublicJwk::verify_strict_pair`,
     /// which makes `verify_strict`'s decisions but in one case that takes both private keys).
     /// Answers for this JWS only. When both signatures are valid, `other` remembers it, and its
     /// own [`Jws::verify`] under `other_key` then makes the header checks only; in every other
