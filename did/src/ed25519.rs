@@ -25,11 +25,12 @@
 //! ## Two signatures in one computation
 //!
 //! A presentation with holder binding carries two signatures: the issuer's, and the holder's on
-//! the KB-JWT. [`verify_strict_pair`] checks both in one multi-scalar multiplication, with one
-//! random coefficient, instead of two (`verify_stages`' "checked together" line: 0.53–0.83×
-//! two `verify_strict` calls, median 0.68×, against about 0.9× checked one by one). Batch verification usually differs from `verify_strict` (ed25519-dalek's
-//! `verify_batch` lets an `R` with a point of order 2 through about half the time: a test below
-//! shows it); this one is built to keep its decisions. With `D = R + [k]A - [S]B` (zero exactly
+//! the KB-JWT. [`crate::PublicJwk::verify_strict_pair`] checks both in one multi-scalar
+//! multiplication, with one random coefficient, instead of two (`verify_stages`' "checked
+//! together" line: 0.53–0.83× two `verify_strict` calls, median 0.68×, against about 0.9×
+//! checked one by one). Batch verification usually differs from `verify_strict`
+//! (ed25519-dalek's `verify_batch` lets an `R` with a point of order 2 through about half the
+//! time: a test below shows it); this one is built to keep its decisions. With `D = R + [k]A - [S]B` (zero exactly
 //! when check 4 holds), written `D = P + T` (a part of prime order and a torsion part), it checks
 //! `z·D1 + D2 = 0` for a random `z` of 121 bits with `z ≡ 1 (mod 8)`, where `A1`'s coefficient
 //! `z·k1 mod L` is drawn again until it is `≡ k1 (mod 8)`. The torsion parts then enter exactly
@@ -220,15 +221,16 @@ fn low_bits(s: &Scalar) -> u8 {
 }
 
 /// Whether every signature is valid by `verify_strict`'s rules, checked in one computation: the
-/// method of [`verify_strict_pair`] for any number of signatures (an auditor re-checking a batch
-/// of an issuer's credentials). Each signature gets a random coefficient `z ≡ 1 (mod 8)`; the
-/// signatures under one key share its term, whose coefficient `Σ z·k mod L` is brought to
-/// `≡ Σ k (mod 8)` by drawing the last of them again. A wrong signature passes with probability
-/// at most 2^-117; the one accepted difference is [`verify_strict_pair`]'s, torsion parts that
-/// cancel across the batch, which takes the signers' private keys. A key of small order fails
-/// the batch, as `verify_strict` fails its signatures. `false` says that a signature is invalid,
-/// not which: check them one by one to find it. Straus's method, as curve25519-dalek makes it,
-/// suits batches of tens to a few hundred signatures; check more in chunks.
+/// method of the pair check ([`crate::PublicJwk::verify_strict_pair`]) for any number of
+/// signatures (an auditor re-checking a batch of an issuer's credentials). Each signature gets a
+/// random coefficient `z ≡ 1 (mod 8)`; the signatures under one key share its term, whose
+/// coefficient `Σ z·k mod L` is brought to `≡ Σ k (mod 8)` by drawing the last of them again. A
+/// wrong signature passes with probability at most 2^-117; the one accepted difference is the
+/// pair check's, torsion parts that cancel across the batch, which takes the signers' private
+/// keys. A key of small order fails the batch, as `verify_strict` fails its signatures. `false`
+/// says that a signature is invalid, not which: check them one by one to find it. Straus's
+/// method, as curve25519-dalek makes it, suits batches of tens to a few hundred signatures;
+/// check more in chunks.
 pub fn verify_strict_batch(items: &[Signed<'_>], rng: &mut impl CryptoRngCore) -> bool {
     /// The signatures under one key.
     struct Group {

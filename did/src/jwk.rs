@@ -64,7 +64,7 @@ impl PublicJwk {
     /// Whether `signature` signs `message` under this key and `other_signature` signs
     /// `other_message` under `other`, checked together in one computation at about 0.7 of the
     /// two [`Self::verify_strict`] calls' cost, with their decisions except in one case that
-    /// takes both private keys ([`crate::ed25519::verify_strict_pair`], module docs). `rng`
+    /// takes both private keys ([`crate::ed25519`], "Two signatures in one computation"). `rng`
     /// draws the random coefficient.
     pub fn verify_strict_pair(
         &self,
