@@ -64,7 +64,7 @@ pub struct Inputs<'a> {
 /// 2. header and claimed identity (`typ`, `iss`, `vct`, `kid` belongs to `iss`);
 /// 3. trust: the issuer is trusted for this `vct` and the key comes from the verifier's trust;
 /// 4. the issuer signature (and, with holder binding, the KB-JWT's signature in the same
-///    computation: [`crate::signature`]);
+///    computation: `signature.rs`);
 /// 5. validity: `exp`, `nbf`, `iat`, freshness, accepted types;
 /// 6. Disclosures, RFC 9901 §7.1;
 /// 7. status: revoked, suspended, or cannot decide;
