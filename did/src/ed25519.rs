@@ -24,18 +24,17 @@
 //!
 //! ## Two signatures in one computation
 //!
-//! A presentation with holder binding carries two signatures: the issuer's, and the holder's on
-//! the KB-JWT. [`crate::PublicJwk::verify_strict_pair`] checks both in one multi-scalar
-//! multiplication, with one random coefficient, instead of two (`verify_stages`' "checked
-//! together" line: 0.53–0.83× two `verify_strict` calls, median 0.68×, against about 0.9×
-//! checked one by one). Batch verification usually differs from `verify_strict`
-//! (ed25519-dalek's `verify_batch` lets an `R` with a point of order 2 through about half the
-//! time: a test below shows it); this one is built to keep its decisions. With
-//! `D = R + [k]A - [S]B` (zero exactly when check 4 holds), written `D = P + T` (a part of prime
-//! order and a torsion part), it checks `z·D1 + D2 = 0` for a random `z` of 121 bits with `z ≡ 1 (mod 8)`, where `A1`'s coefficient
-//! `z·k1 mod L` is drawn again until it is `≡ k1 (mod 8)`. The torsion parts then enter exactly
-//! as in the two single checks, and the sum is zero exactly when `z·P1 + P2 = 0` and
-//! `T1 + T2 = 0`:
+//! A presentation with holder binding carries two signatures: the issuer's, and the holder's on the
+//! KB-JWT. [`crate::PublicJwk::verify_strict_pair`] checks both in one multi-scalar multiplication,
+//! with one random coefficient, instead of two (`verify_stages`' "checked together" line:
+//! 0.53–0.83× two `verify_strict` calls, median 0.68×, against about 0.9× checked one by one).
+//! Batch verification usually differs from `verify_strict` (ed25519-dalek's `verify_batch` lets an
+//! `R` with a point of order 2 through about half the time: a test below shows it); this one is
+//! built to keep its decisions. With `D = R + [k]A - [S]B` (zero exactly when check 4 holds),
+//! written `D = P + T` (a part of prime order and a torsion part), it checks `z·D1 + D2 = 0` for a
+//! random `z` of 121 bits with `z ≡ 1 (mod 8)`, where `A1`'s coefficient `z·k1 mod L` is drawn
+//! again until it is `≡ k1 (mod 8)`. The torsion parts then enter exactly as in the two single
+//! checks, and the sum is zero exactly when `z·P1 + P2 = 0` and `T1 + T2 = 0`:
 //! - two signatures that `verify_strict` accepts always pass;
 //! - a first signature with `P1 ≠ 0` passes for at most one `z`: probability 2^-121;
 //! - the one remaining difference: two signatures with `P1 = P2 = 0` whose torsion parts cancel
