@@ -19,7 +19,7 @@ const LOCK_WAIT: Duration = Duration::from_secs(2);
 /// part of the database; what is not cached is read back from disk.
 pub(crate) const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Opens (or creates) the database at `path` with a page cache of [`CACHE_BYTES`], waiting up
+/// Opens (or creates) the database at `path` with a page cache of `CACHE_BYTES`, waiting up
 /// to two seconds for a lock that is being released. A database really in use by another
 /// process is still an error.
 pub fn open_db(path: &Path) -> Result<sled::Db, IssuerError> {
