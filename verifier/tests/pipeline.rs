@@ -786,3 +786,39 @@ fn check_signatures_answers_for_each_credential() {
     // A valid credential alone passes, as the pipeline's signature step would have it.
     assert!(check_signatures(&texts[..1], &trust, &dojang_vc::Budget::default())[0].is_ok());
 }
+
+/// A KB-JWT whose `R` carries a torsion point, signed by the holder with the right key, is
+/// refused as `verify_strict` refuses it: the pipeline's pair check lets no torsion through when
+/// the issuer's signature has none. The same construction without torsion verifies.
+#[test]
+fn kb_jwt_with_torsion_in_r_refused() {
+    use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT as B, EIGHT_TORSION};
+    use curve25519_dalek::edwards::EdwardsPoint;
+    use curve25519_dalek::scalar::Scalar;
+    use sha2::{Digest as _, Sha512};
+
+    let w = world(DidMethod::Key);
+    let full = present_paths(&w, &issue(&w, NOW - 100, NOW + 1000), &["name"]);
+    let presented = &full[..=full.rfind('~').unwrap()];
+    let header = B64.encode(br#"{"alg":"EdDSA","typ":"kb+jwt"}"#);
+    let claims = json!({"iat": NOW, "aud": AUD, "nonce": NONCE, "sd_hash": sd_hash(presented)});
+    let input = format!("{header}.{}", B64.encode(claims.to_string()));
+    let a = w.holder.signing_key().to_scalar();
+    let key = w.holder.public().verifying_key().to_bytes();
+    let with_torsion = |t: &EdwardsPoint| {
+        let r = Scalar::from_bytes_mod_order_wide(&Sha512::digest(b"kb nonce").into());
+        let r_bytes = (B * r + t).compress().to_bytes();
+        let mut h = Sha512::new();
+        h.update(r_bytes);
+        h.update(key);
+        h.update(input.as_bytes());
+        let k = Scalar::from_bytes_mod_order_wide(&h.finalize().into());
+        let mut sig = r_bytes.to_vec();
+        sig.extend_from_slice((r + k * a).as_bytes());
+        format!("{presented}{input}.{}", B64.encode(sig))
+    };
+    assert_eq!(code(&run(&w, &with_torsion(&EIGHT_TORSION[0]))), "verified");
+    for t in &EIGHT_TORSION[1..] {
+        assert_eq!(code(&run(&w, &with_torsion(t))), "kb_signature_invalid");
+    }
+}
