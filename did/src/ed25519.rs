@@ -153,7 +153,10 @@ pub(crate) fn verify_strict_pair(
     };
     let k1 = challenge(signature1.r_bytes(), key1, message1);
     let k2 = challenge(signature2.r_bytes(), key2, message2);
-    let (z, zk1) = coefficient(&k1, rng);
+    let Some((z, zk1)) = coefficient(&k1, rng) else {
+        return verify_strict_large_order(key1, message1, signature1)
+            && verify_strict_large_order(key2, message2, signature2);
+    };
     // [z·S1 + S2]B - [z]R1 - [z·k1]A1 - [k2]A2, the points negated rather than the scalars, so
     // that each coefficient keeps its residue modulo 8.
     let expected_r2 = BASEPOINT.vartime_mixed_multiscalar_mul(
@@ -194,16 +197,20 @@ fn challenge(r: &[u8; 32], key: &VerifyingKey, message: &[u8]) -> Scalar {
 
 /// A random `z < 2^124` with `z ≡ 1 (mod 8)`, drawn until `z·k1 mod L ≡ k1 (mod 8)` (about
 /// eight draws), and that product.
-fn coefficient(k1: &Scalar, rng: &mut impl CryptoRngCore) -> (Scalar, Scalar) {
+fn coefficient(k1: &Scalar, rng: &mut impl CryptoRngCore) -> Option<(Scalar, Scalar)> {
     let residue = low_bits(k1);
-    loop {
+    (0..MAX_DRAWS).find_map(|_| {
         let z = draw(rng);
         let zk1 = z * k1;
-        if low_bits(&zk1) == residue {
-            return (z, zk1);
-        }
-    }
+        (low_bits(&zk1) == residue).then_some((z, zk1))
+    })
 }
+
+/// Draws of a coefficient before giving up on its residue and checking the signatures one by
+/// one: about one draw in eight fits, so 256 fail together with probability about 2^-49 for a
+/// hash output `k`, and never go on forever (a `k` far below L, which no one can choose, would
+/// leave the residue as it is).
+const MAX_DRAWS: usize = 256;
 
 /// A random `z < 2^124` with `z ≡ 1 (mod 8)`: 121 random bits.
 fn draw(rng: &mut impl CryptoRngCore) -> Scalar {
@@ -278,11 +285,16 @@ pub fn verify_strict_batch(items: &[Signed<'_>], rng: &mut impl CryptoRngCore) -
     }
     for group in &mut groups {
         let (i, k, s) = group.last;
+        let mut draws = 0;
         while low_bits(&group.zk) != group.residue {
+            if draws == MAX_DRAWS {
+                return items.iter().all(|(key, m, sig)| verify_strict(key, m, sig));
+            }
             let z = draw(rng);
             group.zk += (z - scalars[i]) * k;
             basepoint += (z - scalars[i]) * s;
             scalars[i] = z;
+            draws += 1;
         }
         scalars.push(group.zk);
         points.push(-group.point);
@@ -683,6 +695,71 @@ mod tests {
             altered[i].2 = &bad;
             assert!(!verify_strict_batch(&altered, &mut rng), "signature {i}");
         }
+    }
+
+    /// A generator that gives the same bytes every time: its `z` never changes, so whenever the
+    /// first draw misses the residue, every draw does, and the checks fall back to one by one.
+    struct Stuck;
+    impl rand_core::RngCore for Stuck {
+        fn next_u32(&mut self) -> u32 {
+            0x5a5a_5a5a
+        }
+        fn next_u64(&mut self) -> u64 {
+            0x5a5a_5a5a_5a5a_5a5a
+        }
+        fn fill_bytes(&mut self, dest: &mut [u8]) {
+            dest.fill(0x5a);
+        }
+        fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+            dest.fill(0x5a);
+            Ok(())
+        }
+    }
+    impl rand_core::CryptoRng for Stuck {}
+
+    /// When no draw fits the residue, the pair and the batch check the signatures one by one:
+    /// their answers stay `verify_strict`'s, on corpus cases that take the fallback and on those
+    /// that do not.
+    #[test]
+    fn coefficients_that_never_fit_fall_back_to_one_by_one() {
+        let (honest, honest_message, honest_sig) = partner();
+        let (mut fell_back, mut batched) = (0, 0);
+        for (i, case) in corpus().iter().enumerate().step_by(7) {
+            let Some(jwk) = jwk_of(&case.key) else {
+                continue;
+            };
+            let (sig, reference) = case.strict();
+            let pair = jwk.verify_strict_pair(
+                &case.message,
+                &sig,
+                &honest,
+                &honest_message,
+                &honest_sig,
+                &mut Stuck,
+            );
+            let key = VerifyingKey::from_bytes(&case.key).unwrap();
+            let items: [Signed<'_>; 2] = [
+                (&key, &case.message, &sig),
+                (honest.verifying_key(), &honest_message, &honest_sig),
+            ];
+            assert_eq!(
+                (pair, verify_strict_batch(&items, &mut Stuck)),
+                (reference, reference),
+                "case {i}"
+            );
+            if decoded(&sig).is_some() {
+                let k = challenge(sig.r_bytes(), &case.key, &case.message);
+                if coefficient(&k, &mut Stuck).is_none() {
+                    fell_back += 1;
+                } else {
+                    batched += 1;
+                }
+            }
+        }
+        assert!(
+            fell_back > 100 && batched > 100,
+            "{fell_back} fell back, {batched} did not"
+        );
     }
 
     /// The one difference from two `verify_strict` calls (module docs): both signers, with
