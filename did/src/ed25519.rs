@@ -153,7 +153,7 @@ pub(crate) fn verify_strict_pair(
     };
     let k1 = challenge(signature1.r_bytes(), key1, message1);
     let k2 = challenge(signature2.r_bytes(), key2, message2);
-    let Some((z, zk1)) = coefficient(&k1, rng) else {
+    let Some((z, zk1)) = coefficient(&Scalar::ZERO, &k1, low_bits(&k1), rng) else {
         return verify_strict_large_order(key1, message1, signature1)
             && verify_strict_large_order(key2, message2, signature2);
     };
@@ -195,14 +195,19 @@ fn challenge(r: &[u8; 32], key: &VerifyingKey, message: &[u8]) -> Scalar {
     Scalar::from_bytes_mod_order_wide(&h.finalize().into())
 }
 
-/// A random `z < 2^124` with `z ≡ 1 (mod 8)`, drawn until `z·k1 mod L ≡ k1 (mod 8)` (about
-/// eight draws), and that product.
-fn coefficient(k1: &Scalar, rng: &mut impl CryptoRngCore) -> Option<(Scalar, Scalar)> {
-    let residue = low_bits(k1);
+/// A random `z < 2^124` with `z ≡ 1 (mod 8)`, drawn until `rest + z·k mod L ≡ residue (mod 8)`
+/// (about eight draws), and that sum: a key's coefficient whose other terms add up to `rest`.
+/// `None` after [`MAX_DRAWS`] draws.
+fn coefficient(
+    rest: &Scalar,
+    k: &Scalar,
+    residue: u8,
+    rng: &mut impl CryptoRngCore,
+) -> Option<(Scalar, Scalar)> {
     (0..MAX_DRAWS).find_map(|_| {
         let z = draw(rng);
-        let zk1 = z * k1;
-        (low_bits(&zk1) == residue).then_some((z, zk1))
+        let sum = rest + z * k;
+        (low_bits(&sum) == residue).then_some((z, sum))
     })
 }
 
@@ -239,9 +244,8 @@ fn low_bits(s: &Scalar) -> u8 {
 /// check more in chunks.
 pub fn verify_strict_batch(items: &[Signed<'_>], rng: &mut impl CryptoRngCore) -> bool {
     /// The signatures under one key.
-    struct Group {
-        key: [u8; 32],
-        point: EdwardsPoint,
+    struct Group<'a> {
+        key: &'a VerifyingKey,
         /// `Σ z·k mod L`, the key's coefficient.
         zk: Scalar,
         /// `Σ k (mod 8)`, the residue it must have.
@@ -262,15 +266,17 @@ pub fn verify_strict_batch(items: &[Signed<'_>], rng: &mut impl CryptoRngCore) -
         basepoint += z * s;
         scalars.push(z);
         points.push(-r);
-        let g = match groups.iter().position(|g| &g.key == key.as_bytes()) {
+        let g = match groups
+            .iter()
+            .position(|g| g.key.as_bytes() == key.as_bytes())
+        {
             Some(g) => g,
             None => {
                 if key.is_weak() {
                     return false;
                 }
                 groups.push(Group {
-                    key: *key.as_bytes(),
-                    point: key.to_edwards(),
+                    key,
                     zk: Scalar::ZERO,
                     residue: 0,
                     last: (i, k, s),
@@ -283,21 +289,21 @@ pub fn verify_strict_batch(items: &[Signed<'_>], rng: &mut impl CryptoRngCore) -
         group.residue = (group.residue + low_bits(&k)) & 7;
         group.last = (i, k, s);
     }
-    for group in &mut groups {
+    for group in &groups {
         let (i, k, s) = group.last;
-        let mut draws = 0;
-        while low_bits(&group.zk) != group.residue {
-            if draws == MAX_DRAWS {
+        let mut zk = group.zk;
+        if low_bits(&zk) != group.residue {
+            // The last member's `z` drawn again, its term replaced.
+            let rest = zk - scalars[i] * k;
+            let Some((z, sum)) = coefficient(&rest, &k, group.residue, rng) else {
                 return items.iter().all(|(key, m, sig)| verify_strict(key, m, sig));
-            }
-            let z = draw(rng);
-            group.zk += (z - scalars[i]) * k;
+            };
             basepoint += (z - scalars[i]) * s;
             scalars[i] = z;
-            draws += 1;
+            zk = sum;
         }
-        scalars.push(group.zk);
-        points.push(-group.point);
+        scalars.push(zk);
+        points.push(-group.key.to_edwards());
     }
     BASEPOINT
         .vartime_mixed_multiscalar_mul([basepoint], scalars, points)
@@ -749,7 +755,7 @@ mod tests {
             );
             if decoded(&sig).is_some() {
                 let k = challenge(sig.r_bytes(), &case.key, &case.message);
-                if coefficient(&k, &mut Stuck).is_none() {
+                if coefficient(&Scalar::ZERO, &k, low_bits(&k), &mut Stuck).is_none() {
                     fell_back += 1;
                 } else {
                     batched += 1;
