@@ -52,6 +52,12 @@ impl Default for Budget {
 }
 
 impl Budget {
+    /// Whether an input of `bytes` bytes is within [`Budget::max_input_bytes`]
+    /// (`limit_exceeded` with `input_bytes` when it is not).
+    pub fn check_input_bytes(&self, bytes: usize) -> Result<(), VcError> {
+        Self::check("input_bytes", self.max_input_bytes, bytes)
+    }
+
     pub(crate) fn check(limit: &'static str, max: usize, actual: usize) -> Result<(), VcError> {
         if actual > max {
             Err(VcError::LimitExceeded { limit, max, actual })

@@ -101,11 +101,7 @@ impl LogLeaf {
             part: LEAF_PART,
             reason: reason.to_owned(),
         };
-        Budget::check(
-            "input_bytes",
-            Budget::default().max_input_bytes,
-            bytes.len(),
-        )?;
+        Budget::default().check_input_bytes(bytes.len())?;
         let obj = json::parse_object(bytes, 2, LEAF_PART)?;
         for key in obj.keys() {
             if !matches!(
@@ -283,7 +279,7 @@ pub fn verify_checkpoint(
     key: &VerificationKey,
     budget: &Budget,
 ) -> Result<Checkpoint, VcError> {
-    Budget::check("input_bytes", budget.max_input_bytes, token.len())?;
+    budget.check_input_bytes(token.len())?;
     let jws = Jws::parse(token, budget, JwtPart::Issuer).map_err(|e| match e {
         VcError::MalformedJwt { .. } => VcError::CheckpointInvalid {
             reason: "not a compact JWS",
@@ -371,7 +367,7 @@ fn proof_from_json<T: serde::de::DeserializeOwned>(
     budget: &Budget,
     part: &'static str,
 ) -> Result<T, VcError> {
-    Budget::check("input_bytes", budget.max_input_bytes, bytes.len())?;
+    budget.check_input_bytes(bytes.len())?;
     let value = json::parse(bytes, budget.max_json_depth, part)?;
     serde_json::from_value(value).map_err(|e| VcError::MalformedJson {
         part,

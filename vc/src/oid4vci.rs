@@ -544,7 +544,7 @@ pub fn verify_proof(
 ) -> Result<(PublicJwk, String), VcError> {
     let bad = |reason| VcError::ProofInvalid { reason };
     // 1. Parse.
-    Budget::check("input_bytes", budget.max_input_bytes, jwt.len())?;
+    budget.check_input_bytes(jwt.len())?;
     let jws = Jws::parse(jwt, budget, JwtPart::KeyBinding).map_err(relabel)?;
     // 2. typ and alg.
     if jws.header_str("typ") != Some(PROOF_TYP) {
@@ -630,7 +630,7 @@ fn from_strict_json<T: serde::de::DeserializeOwned>(
     budget: &Budget,
     part: &'static str,
 ) -> Result<T, VcError> {
-    Budget::check("input_bytes", budget.max_input_bytes, bytes.len())?;
+    budget.check_input_bytes(bytes.len())?;
     let value = json::parse(bytes, budget.max_json_depth, part)?;
     serde_json::from_value(value).map_err(|e| VcError::MalformedJson {
         part,

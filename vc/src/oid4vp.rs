@@ -576,7 +576,7 @@ pub fn parse_vp_token(
             let s = p
                 .as_str()
                 .ok_or_else(|| bad("an SD-JWT presentation must be a string"))?;
-            Budget::check("input_bytes", budget.max_input_bytes, s.len())?;
+            budget.check_input_bytes(s.len())?;
             presentations.push(s.to_owned());
         }
         out.insert(id.clone(), presentations);

@@ -35,7 +35,7 @@ impl SdJwt {
     /// Each Disclosure string must appear once (RFC 9901 §7.1 step 3.2.2: a Disclosure sent twice
     /// is refused). Decoding does not trust anything: call the verification steps next.
     pub fn parse(input: &str, budget: &Budget) -> Result<Self, VcError> {
-        Budget::check("input_bytes", budget.max_input_bytes, input.len())?;
+        budget.check_input_bytes(input.len())?;
         let input = input.trim_end_matches(['\r', '\n']);
         let Some(last_tilde) = input.rfind('~') else {
             return Err(VcError::MalformedSdJwt {

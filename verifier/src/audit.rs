@@ -49,14 +49,7 @@ pub fn check_signatures(
     let read: Vec<Result<(Jws, VerificationKey), VerifyError>> = credentials
         .iter()
         .map(|text| {
-            if text.len() > budget.max_input_bytes {
-                return Err(VcError::LimitExceeded {
-                    limit: "input_bytes",
-                    max: budget.max_input_bytes,
-                    actual: text.len(),
-                }
-                .into());
-            }
+            budget.check_input_bytes(text.len())?;
             // The issuer JWT alone (up to the first `~`): its Disclosures are not checked here.
             let jwt_text = text.split('~').next().unwrap_or_default();
             let jwt = Jws::parse(jwt_text, budget, JwtPart::Issuer)?;
