@@ -162,15 +162,17 @@ pub(crate) fn run(args: AuditArgs) -> Result<u8, CliError> {
             let texts: Vec<&str> = lines.iter().map(|l| l.credential.as_str()).collect();
             let answers = check_signatures(&texts, &trust, &Budget::default());
             let seconds = started.elapsed().as_secs_f64();
-            let failed: Vec<Value> = lines
+            let failed: Vec<Failed<'_>> = lines
                 .iter()
                 .zip(&answers)
                 .filter_map(|(line, answer)| {
                     let e = answer.as_ref().err()?;
-                    Some(
-                        json!({"line": line.number, "document_number": line.document_number,
-                        "code": e.code(), "message": e.to_string()}),
-                    )
+                    Some(Failed {
+                        line: line.number,
+                        document_number: line.document_number.as_deref(),
+                        code: e.code(),
+                        message: e.to_string(),
+                    })
                 })
                 .collect();
             let valid = answers.len() - failed.len();
@@ -183,12 +185,10 @@ pub(crate) fn run(args: AuditArgs) -> Result<u8, CliError> {
             for f in &failed {
                 text.push_str(&format!(
                     "\n  line {} ({}): {}: {}",
-                    f["line"],
-                    f["document_number"]
-                        .as_str()
-                        .unwrap_or("no credential number"),
-                    f["code"].as_str().unwrap_or(""),
-                    f["message"].as_str().unwrap_or("")
+                    f.line,
+                    f.document_number.unwrap_or("no credential number"),
+                    f.code,
+                    f.message
                 ));
             }
             let ok = failed.is_empty();
@@ -269,6 +269,16 @@ fn report<E: std::fmt::Display>(
         }
     }
     Ok(if ok { 0 } else { 1 })
+}
+
+/// A credential whose signature `dojang audit signatures` refused.
+#[derive(Serialize)]
+struct Failed<'a> {
+    /// Its line in the file, from 1.
+    line: usize,
+    document_number: Option<&'a str>,
+    code: &'static str,
+    message: String,
 }
 
 /// One credential of `dojang audit signatures`' input.
