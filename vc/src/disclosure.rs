@@ -228,15 +228,15 @@ pub fn decoy_digest() -> String {
     digest(&B64.encode(fresh_salt()))
 }
 
-/// A fresh 128-bit salt from the OS random number generator, read 64 salts at a time: one
-/// system call per salt was a third of the cost of signing a 등본 (some 75 salts and decoys).
-/// Each salt is handed out once and wiped from the thread's pool as it goes.
 /// Appends `value` as compact JSON (its `Display`, which cannot fail on a `String`).
 fn push_json(out: &mut String, value: &Value) {
     use std::fmt::Write as _;
     let _ = write!(out, "{value}");
 }
 
+/// A fresh 128-bit salt from the OS random number generator, read 64 salts at a time: one
+/// system call per salt was a third of the cost of signing a 등본 (some 75 salts and decoys).
+/// Each salt is handed out once and wiped from the thread's pool as it goes.
 fn fresh_salt() -> [u8; SALT_BYTES] {
     const POOL: usize = 64 * SALT_BYTES;
     thread_local! {
