@@ -19,9 +19,11 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::watch;
 
+use super::journal::Journal;
 use super::store::StorageError;
 
-/// The flush itself: sled's `Db::flush` in the service, a stand-in in tests.
+/// The flush itself: the results journal's sync and sled's `Db::flush` in the service, a
+/// stand-in in tests.
 type FlushFn = dyn Fn() -> Result<(), String> + Send + Sync;
 
 /// Flushes shared by concurrent writers (see the module docs), run by a thread of its own
@@ -59,9 +61,10 @@ struct State {
 }
 
 impl GroupFlush {
-    /// Group flushes of `db`.
-    pub(crate) fn for_db(db: sled::Db) -> Result<Self, std::io::Error> {
+    /// Group flushes of `db` and `journal`.
+    pub(crate) fn for_stores(db: sled::Db, journal: Arc<Journal>) -> Result<Self, std::io::Error> {
         Self::new(Box::new(move || {
+            journal.sync()?;
             db.flush().map(|_| ()).map_err(|e| e.to_string())
         }))
     }

@@ -47,6 +47,7 @@ pub mod client;
 mod error;
 mod flush;
 mod handlers;
+mod journal;
 mod record;
 mod refresh;
 mod result;

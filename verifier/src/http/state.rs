@@ -72,12 +72,14 @@ pub struct ServiceConfig {
     pub request_ttl_seconds: i64,
     /// How long an answered request and its result are kept after the answer, seconds (default
     /// 600): the relying party reads the result within seconds; the result holds personal data
-    /// (names, addresses), kept no longer than that (`http/retention.rs`).
+    /// (names, addresses), kept no longer than that, and the minute of results that the
+    /// journal deletes together (`http/retention.rs`, `http/journal.rs`).
     pub result_retention_seconds: i64,
     /// How often the trust list is re-read, and the refresh period of a status list whose token
     /// has no `ttl`, seconds (default 300).
     pub refresh_seconds: i64,
-    /// The state directory: the sled database and the response-encryption key.
+    /// The state directory: the sled database (`db`), the results journal (`results`) and the
+    /// response-encryption key.
     pub state_dir: PathBuf,
 }
 
@@ -142,6 +144,9 @@ pub enum ServiceError {
     /// The database failed (or is open in another process).
     #[error("storage: {0}")]
     Storage(#[from] sled::Error),
+    /// The results journal could not be opened or synced.
+    #[error("results journal: {0}")]
+    ResultsJournal(String),
     /// The trust list could not be fetched or did not verify at start.
     #[error("trust list: {0}")]
     TrustList(String),
@@ -239,7 +244,11 @@ impl AppState {
         })?;
         let (response_key_private, response_key_public) =
             load_or_create_response_key(&config.state_dir.join("response-key.jwk"))?;
-        let stores = Stores::open(&config.state_dir.join("db"), clock())?;
+        let stores = Stores::open(
+            &config.state_dir.join("db"),
+            &config.state_dir.join("results"),
+            clock(),
+        )?;
         let signing_kid = config.signing_key.public().thumbprint();
         let (initial_trust, trust_source) = match config.trust {
             TrustConfig::Issuers(issuers) => (CurrentTrust::Issuers(Arc::new(issuers)), None),
@@ -308,8 +317,8 @@ impl AppState {
         Arc::clone(&self.status.read().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// Flushes the database (at shutdown).
-    pub async fn flush(&self) -> Result<(), sled::Error> {
+    /// Flushes the database and the results journal (at shutdown).
+    pub async fn flush(&self) -> Result<(), ServiceError> {
         self.stores.flush_async().await
     }
 }

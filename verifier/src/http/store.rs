@@ -1,30 +1,39 @@
-//! The service's sled stores: requests (by id), their signed request objects, results, and, for
-//! requests made by earlier versions, an index by `state` and single-use nonces.
-//! Every write that a 2xx reports is flushed before the answer (CONVENTIONS 11): the writes here
-//! are not flushed one by one; the handler awaits [`Stores::durable`], a flush shared with the
-//! requests writing at the same time ([`super::flush`]).
+//! The service's stores: in sled, requests (by id), their signed request objects, and, for
+//! requests made by earlier versions, an index by `state` and single-use nonces; results in the
+//! results journal ([`super::journal`]). Every write that a 2xx reports is flushed before the
+//! answer (CONVENTIONS 11): the writes here are not flushed one by one; the handler awaits
+//! [`Stores::durable`], a flush of both shared with the requests writing at the same time
+//! ([`super::flush`]).
 //!
 //! ## One response per request
 //! A request's `state` is its id, so a response finds its request with one read. Its result is
-//! written with one compare-and-swap on `results` (absent to present): exactly one response per
-//! request wins, and the nonce of a request answered before a crash stays spent after it, with
-//! no write of its own ([`Stores::put_result`]). A request made by an earlier version (a `state`
-//! of its own, its nonce in the `nonces` tree: [`StoredRequest::spent_by_result`] unset) is
-//! found through the `states` tree and has its nonce spent there first, as then.
+//! appended to the journal only if the request has none ([`super::journal::Journal::append`]):
+//! exactly one response per request wins, and the nonce of a request answered before a crash
+//! stays spent after it, with no write of its own ([`Stores::put_result`]). A request made by an
+//! earlier version (a `state` of its own, its nonce in the `nonces` tree:
+//! [`StoredRequest::spent_by_result`] unset) is found through the `states` tree and has its
+//! nonce spent there first, as then.
 //!
-//! Two time-ordered indexes let the retention sweep ([`super::retention`]) find what to delete
-//! without reading every record: `expiries` (a request's `exp`, then its id) and `completed`
-//! (the time a result was stored, then the request's id). Their keys are 8 bytes of big-endian
-//! seconds followed by the id, so a range scan from the start visits the oldest first.
+//! Results stored by earlier versions stay in sled's `results` tree, read and swept as before,
+//! and count as answers: a request answered then is not answered again.
+//!
+//! Time-ordered indexes let the retention sweep ([`super::retention`]) find what to delete
+//! without reading every record: `expiries` (a request's `exp`, then its id), `completed` (the
+//! time a result was stored in sled, then the request's id) and the journal's segments, oldest
+//! first. The keys of the two trees are 8 bytes of big-endian seconds followed by the id, so a
+//! range scan from the start visits the oldest first.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use dojang_vc::oid4vp::ResponseMode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::flush::GroupFlush;
+use super::journal::Journal;
 use super::record;
+use super::state::ServiceError;
 use crate::nonce_store::SledNonceStore;
 
 /// A presentation request as the service remembers it.
@@ -69,9 +78,12 @@ pub(crate) struct Stores {
     requests: sled::Tree,
     objects: sled::Tree,
     states: sled::Tree,
+    /// Results stored by earlier versions (read and swept; no longer written).
     results: sled::Tree,
     expiries: sled::Tree,
+    /// The completion index of `results`.
     completed: sled::Tree,
+    journal: Arc<Journal>,
     pub(crate) nonces: SledNonceStore,
     group: GroupFlush,
 }
@@ -87,10 +99,13 @@ impl From<sled::Error> for StorageError {
 }
 
 impl Stores {
-    /// Opens the database; at the first open of a database written before the retention
-    /// indexes existed, indexes its records ([`Stores::index_existing`]) as of `now`.
-    pub(crate) fn open(path: &Path, now: i64) -> Result<Self, sled::Error> {
+    /// Opens the database at `path` and the results journal in `journal`; at the first open of
+    /// a database written before the retention indexes existed, indexes its records
+    /// ([`Stores::index_existing`]) as of `now`.
+    pub(crate) fn open(path: &Path, journal: &Path, now: i64) -> Result<Self, ServiceError> {
         let db = super::state::open_db(path)?;
+        let journal =
+            Arc::new(Journal::open(journal).map_err(|e| ServiceError::ResultsJournal(e.0))?);
         let stores = Self {
             requests: db.open_tree("requests")?,
             objects: db.open_tree("request_objects")?,
@@ -99,7 +114,9 @@ impl Stores {
             expiries: db.open_tree("request_expiries")?,
             completed: db.open_tree("results_completed")?,
             nonces: SledNonceStore::new(db.open_tree("nonces")?),
-            group: GroupFlush::for_db(db.clone()).map_err(sled::Error::Io)?,
+            group: GroupFlush::for_stores(db.clone(), Arc::clone(&journal))
+                .map_err(sled::Error::Io)?,
+            journal,
             db,
         };
         stores.index_existing(now)?;
@@ -214,7 +231,7 @@ impl Stores {
 
     /// Stores the result of a request if it has none, atomically: `Ok(false)` (nothing
     /// written) if another response stored one first, whenever that was. Durable after
-    /// [`Stores::durable`]. This compare-and-swap is what spends a request's nonce
+    /// [`Stores::durable`]. This is what spends a request's nonce
     /// ([`StoredRequest::spent_by_result`]; a request of the earlier form had its nonce spent
     /// before). `completed_at` starts its retention period. `result` is the record's JSON, as
     /// `GET /requests/{id}/result` reads it back; it is stored packed ([`super::record`]).
@@ -224,26 +241,32 @@ impl Stores {
         result: &[u8],
         completed_at: i64,
     ) -> Result<bool, StorageError> {
-        let packed = record::pack(result)?;
-        if self
-            .results
-            .compare_and_swap(id.as_bytes(), None::<&[u8]>, Some(packed))?
-            .is_err()
-        {
+        // Answered before the journal: the `results` tree is no longer written, so this cannot
+        // change before the append below.
+        if self.results.contains_key(id.as_bytes())? {
             return Ok(false);
         }
-        self.completed.insert(time_key(completed_at, id), &[])?;
-        Ok(true)
+        let packed = record::pack(result)?;
+        self.journal.append(id, completed_at, &packed)
+    }
+
+    /// Whether a request has a result.
+    fn answered(&self, id: &str) -> Result<bool, StorageError> {
+        Ok(self.journal.contains(id)? || self.results.contains_key(id.as_bytes())?)
     }
 
     /// The result of a request, once answered.
     pub(crate) fn result(&self, id: &str) -> Result<Option<Value>, StorageError> {
-        match self.results.get(id.as_bytes())? {
-            None => Ok(None),
-            Some(stored) => serde_json::from_slice(&record::unpack(&stored)?)
-                .map(Some)
-                .map_err(|e| StorageError(format!("result record: {e}"))),
-        }
+        let stored = match self.journal.get(id)? {
+            Some(packed) => packed,
+            None => match self.results.get(id.as_bytes())? {
+                Some(stored) => stored.to_vec(),
+                None => return Ok(None),
+            },
+        };
+        serde_json::from_slice(&record::unpack(&stored)?)
+            .map(Some)
+            .map_err(|e| StorageError(format!("result record: {e}")))
     }
 
     /// Deletes, in one bounded batch, unanswered requests whose expiry is at or before
@@ -270,7 +293,7 @@ impl Stores {
             // Answered: the `completed` index keeps it until its retention ends. A key without
             // a UTF-8 id (never written by this service) is dropped, so it cannot stall the sweep.
             if let Some(id) = key_id(&key) {
-                if !self.results.contains_key(id.as_bytes())? {
+                if !self.answered(id)? {
                     batch.expired += usize::from(self.forget_request(id)?);
                 }
             }
@@ -293,6 +316,19 @@ impl Stores {
                 }
             }
             self.completed.remove(&key)?;
+        }
+        if batch.completed_entries < limit {
+            let swept = self.journal.sweep(
+                completed_before,
+                limit - batch.completed_entries,
+                |id| self.forget_request(id).map(|_| ()),
+                || self.db.flush().map(|_| ()).map_err(StorageError::from),
+            )?;
+            batch.results += swept.results;
+            batch.completed_entries += swept.results + swept.files;
+            batch.more |= swept.more;
+        } else {
+            batch.more = true;
         }
         Ok(batch)
     }
@@ -317,8 +353,10 @@ impl Stores {
     }
 
     /// Flushes everything (at shutdown).
-    pub(crate) async fn flush_async(&self) -> Result<(), sled::Error> {
-        self.db.flush_async().await.map(|_| ())
+    pub(crate) async fn flush_async(&self) -> Result<(), ServiceError> {
+        self.journal.sync().map_err(ServiceError::ResultsJournal)?;
+        self.db.flush_async().await?;
+        Ok(())
     }
 }
 
@@ -331,7 +369,8 @@ pub(crate) struct Batch {
     pub(crate) results: usize,
     /// Entries of the expiry index visited (and deleted).
     pub(crate) expiry_entries: usize,
-    /// Entries of the completion index visited (and deleted).
+    /// Entries of the completion index visited (and deleted), and results and segment files of
+    /// the journal dropped.
     pub(crate) completed_entries: usize,
     /// Whether an index had more entries due than the batch's limit.
     pub(crate) more: bool,
@@ -388,7 +427,7 @@ mod tests {
     #[test]
     fn current_requests_are_found_by_state_and_answered_once() {
         let dir = tempfile::tempdir().unwrap();
-        let stores = Stores::open(&dir.path().join("db"), 0).unwrap();
+        let stores = Stores::open(&dir.path().join("db"), &dir.path().join("results"), 0).unwrap();
         stores.put_request(&current("new", 1000), "object").unwrap();
         stores.put_request(&request("old", 1000), "object").unwrap();
         // Neither a `state` index entry nor a nonce for the current form.
@@ -409,7 +448,9 @@ mod tests {
         assert!(stores.put_result("new", b"{\"n\":1}", 900).unwrap());
         assert!(!stores.put_result("new", b"{\"n\":2}", 901).unwrap());
         assert_eq!(stores.result("new").unwrap().unwrap()["n"], 1);
-        assert_eq!(stores.completed.len(), 1);
+        // In the journal, not in the trees of earlier versions.
+        assert!(stores.journal.contains("new").unwrap());
+        assert!(stores.results.is_empty() && stores.completed.is_empty());
         // Swept with its result after the retention, like any other.
         let batch = stores.sweep_batch(0, 900, 10).unwrap();
         assert_eq!((batch.expired, batch.results), (0, 1));
@@ -420,7 +461,7 @@ mod tests {
     #[test]
     fn sweep_deletes_requests_results_and_nonces_in_bounded_batches() {
         let dir = tempfile::tempdir().unwrap();
-        let stores = Stores::open(&dir.path().join("db"), 0).unwrap();
+        let stores = Stores::open(&dir.path().join("db"), &dir.path().join("results"), 0).unwrap();
         for n in 0..5 {
             stores
                 .put_request(&request(&format!("old{n}"), 1000), "object")
@@ -522,13 +563,18 @@ mod upgrade_tests {
         }
         let stores = (0..100)
             .find_map(|_| {
-                Stores::open(&path, 5000).ok().or_else(|| {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                    None
-                })
+                Stores::open(&path, &dir.path().join("results"), 5000)
+                    .ok()
+                    .or_else(|| {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        None
+                    })
             })
             .unwrap();
         // A result stored as plain JSON is still read.
+        assert_eq!(stores.result("b").unwrap().unwrap(), serde_json::json!({}));
+        // A request answered then stays answered: no second result in the journal.
+        assert!(!stores.put_result("b", b"{\"again\":true}", 5000).unwrap());
         assert_eq!(stores.result("b").unwrap().unwrap(), serde_json::json!({}));
         // An inline request object is still served.
         let b = stores.request("b").unwrap().unwrap();
