@@ -852,24 +852,39 @@ pub fn parse_form(body: &str) -> Result<Vec<(String, String)>, VcError> {
     Ok(out)
 }
 
+/// A form component decoded (`+` is a space, `%XY` a byte): `None` on a `%` without two hex
+/// digits after it, or bytes that are not UTF-8. The text between escapes is copied in runs (a
+/// `vp_token` is kilobytes with a dozen escapes, its `~` separators).
 fn decode_component(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3)?;
-                let hex = std::str::from_utf8(hex).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
+    let escape = |b: &u8| *b == b'+' || *b == b'%';
+    let mut rest = s.as_bytes();
+    if !rest.iter().any(escape) {
+        return Some(s.to_owned());
     }
+    let mut out = Vec::with_capacity(rest.len());
+    while let Some(i) = rest.iter().position(escape) {
+        out.extend_from_slice(&rest[..i]);
+        if rest[i] == b'+' {
+            out.push(b' ');
+            rest = &rest[i + 1..];
+        } else {
+            let hex = rest.get(i + 1..i + 3)?;
+            out.push(hex_digit(hex[0])? << 4 | hex_digit(hex[1])?);
+            rest = &rest[i + 3..];
+        }
+    }
+    out.extend_from_slice(rest);
     String::from_utf8(out).ok()
+}
+
+/// The value of one hex digit (either case).
+fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -1056,6 +1071,23 @@ mod tests {
             "duplicate_json_key"
         );
         assert!(parse_form("state=a&state=b").is_err());
+    }
+
+    #[test]
+    fn form_components_decode_escapes_and_refuse_broken_ones() {
+        let decoded = |s: &str| decode_component(s);
+        assert_eq!(decoded("plain.text-_~").as_deref(), Some("plain.text-_~"));
+        assert_eq!(decoded("a+b%7Ec%7e").as_deref(), Some("a b~c~"));
+        assert_eq!(decoded("%ED%95%9C%EA%B8%80").as_deref(), Some("한글"));
+        assert_eq!(decoded("%25%2B+").as_deref(), Some("%+ "));
+        assert_eq!(decoded("").as_deref(), Some(""));
+        // A `%` needs two hex digits; a sign is not one.
+        for bad in ["%", "%7", "a%", "%zz", "%+1", "%-1", "% 1"] {
+            assert_eq!(decoded(bad), None, "{bad}");
+        }
+        // Decoded bytes must be UTF-8.
+        assert_eq!(decoded("%FF"), None);
+        assert_eq!(decoded("%ED%95"), None);
     }
 
     #[test]
