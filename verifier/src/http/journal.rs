@@ -25,7 +25,8 @@
 //! 64-bit keyed hash of its request id (about 20 bytes a result in memory), and by the id itself
 //! for the rare id whose hash another id has. A record that is cut short or fails its check is
 //! where its segment ends: a crash during a write leaves at most the writes no flush had covered,
-//! and none of them was acknowledged; the segment is truncated there.
+//! and none of them was acknowledged; the segment is truncated there. The journal is opened
+//! after the sled database, whose lock keeps a second process out of the state directory.
 //!
 //! ## One result per request
 //! [`Journal::append`] checks the index and appends under one lock: of two responses to one
@@ -262,17 +263,18 @@ impl<S: BuildHasher> Journal<S> {
         }
     }
 
-    /// Where the result of `id` is, if there is one.
-    fn find(&self, inner: &Inner, id: &str) -> Result<Option<Loc>, StorageError> {
-        if let Some(loc) = inner.overflow.get(id) {
-            return Ok(Some(*loc));
-        }
-        let Some(loc) = inner.index.get(&self.hash(id)) else {
-            return Ok(None);
+    /// The result of `id`, if there is one.
+    fn find(&self, inner: &Inner, id: &str) -> Result<Option<Record>, StorageError> {
+        let loc = match inner.overflow.get(id) {
+            Some(loc) => loc,
+            None => match inner.index.get(&self.hash(id)) {
+                Some(loc) => loc,
+                None => return Ok(None),
+            },
         };
         // Another id with the same hash is possible; the record says whose it is.
         let record = self.read_at(inner, *loc)?;
-        Ok((record.id == id).then_some(*loc))
+        Ok((record.id == id).then_some(record))
     }
 
     fn read_at(&self, inner: &Inner, loc: Loc) -> Result<Record, StorageError> {
@@ -299,10 +301,7 @@ impl<S: BuildHasher> Journal<S> {
     /// The packed result of `id`, if it has one.
     pub(crate) fn get(&self, id: &str) -> Result<Option<Vec<u8>>, StorageError> {
         let inner = self.lock();
-        match self.find(&inner, id)? {
-            None => Ok(None),
-            Some(loc) => Ok(Some(self.read_at(&inner, loc)?.packed)),
-        }
+        Ok(self.find(&inner, id)?.map(|record| record.packed))
     }
 
     /// Appends the packed result of `id`, completed at `completed_at`, unless `id` has one:
