@@ -46,7 +46,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
 use std::hash::BuildHasher;
 use std::io::{BufReader, ErrorKind, Read};
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -152,7 +152,13 @@ impl Journal {
 impl<S: BuildHasher> Journal<S> {
     /// [`Journal::open`] with `hasher` for the index.
     fn open_with(dir: &Path, hasher: S) -> Result<Self, StorageError> {
-        std::fs::create_dir_all(dir).map_err(|e| io("creating", dir, &e))?;
+        // Results hold personal data (names, addresses): the directory and its files are the
+        // service's own.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| io("creating", dir, &e))?;
         let mut numbers = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(|e| io("listing", dir, &e))? {
             let entry = entry.map_err(|e| io("listing", dir, &e))?;
@@ -400,6 +406,7 @@ impl<S: BuildHasher> Journal<S> {
             .read(true)
             .write(true)
             .create_new(true)
+            .mode(0o600)
             .open(&path)
             .map_err(|e| io("creating", &path, &e))?;
         inner.segments.insert(
@@ -633,6 +640,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use std::cell::RefCell;
     use std::hash::{BuildHasherDefault, Hasher};
+    use std::os::unix::fs::PermissionsExt;
 
     use super::*;
 
@@ -658,18 +666,24 @@ mod tests {
 
     #[test]
     fn a_result_is_written_once_and_read_back_after_a_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path()).unwrap();
+        // A directory the journal makes.
+        let root = tempfile::tempdir().unwrap();
+        let dir = &root.path().join("results");
+        let journal = Journal::open(dir).unwrap();
         assert!(!journal.contains("a").unwrap());
         assert!(journal.append("a", 100, b"first").unwrap());
         assert!(journal.append("b", 101, b"other").unwrap());
-        let size = std::fs::metadata(dir.path().join("0000000001.results"))
+        // Results are personal data: the service's own files.
+        let mode = |p: &Path| p.metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(dir), 0o700);
+        assert_eq!(mode(&dir.join("0000000001.results")), 0o600);
+        let size = std::fs::metadata(dir.join("0000000001.results"))
             .unwrap()
             .len();
         // A second result for the same request is refused and writes nothing.
         assert!(!journal.append("a", 102, b"second").unwrap());
         assert_eq!(
-            std::fs::metadata(dir.path().join("0000000001.results"))
+            std::fs::metadata(dir.join("0000000001.results"))
                 .unwrap()
                 .len(),
             size
@@ -679,13 +693,13 @@ mod tests {
         journal.sync().unwrap();
         drop(journal);
 
-        let journal = Journal::open(dir.path()).unwrap();
+        let journal = Journal::open(dir).unwrap();
         assert_eq!(journal.len(), 2);
         assert_eq!(journal.get("b").unwrap().unwrap(), b"other");
         assert!(!journal.append("a", 103, b"third").unwrap());
         // Appends go on in the same segment, after its records.
         assert!(journal.append("c", 104, b"new").unwrap());
-        assert_eq!(files(dir.path()), ["0000000001.results"]);
+        assert_eq!(files(dir), ["0000000001.results"]);
         assert_eq!(journal.get("a").unwrap().unwrap(), b"first");
         assert_eq!(journal.get("c").unwrap().unwrap(), b"new");
     }
