@@ -655,6 +655,24 @@ mod tests {
         fn write(&mut self, _: &[u8]) {}
     }
 
+    /// One sweep batch of up to ten results completed at or before `before`, the caller's
+    /// deletions durable at once: the ids handed out, and what the batch did.
+    fn sweep_due<S: BuildHasher>(journal: &Journal<S>, before: i64) -> (Vec<String>, JournalSweep) {
+        let mut forgotten = Vec::new();
+        let swept = journal
+            .sweep(
+                before,
+                10,
+                |id| {
+                    forgotten.push(id.to_owned());
+                    Ok(())
+                },
+                || Ok(()),
+            )
+            .unwrap();
+        (forgotten, swept)
+    }
+
     fn files(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
@@ -762,18 +780,7 @@ mod tests {
         assert_eq!(journal.get("c").unwrap().unwrap(), b"3");
         assert!(!journal.append("c", 100, b"x").unwrap());
         // Swept, each is dropped from where it is indexed.
-        let mut forgotten = Vec::new();
-        let swept = journal
-            .sweep(
-                100,
-                10,
-                |id| {
-                    forgotten.push(id.to_owned());
-                    Ok(())
-                },
-                || Ok(()),
-            )
-            .unwrap();
+        let (forgotten, swept) = sweep_due(&journal, 100);
         assert_eq!(forgotten, ["a", "b", "c"]);
         assert_eq!((swept.results, swept.files), (3, 1));
         assert_eq!(journal.len(), 0);
@@ -853,18 +860,7 @@ mod tests {
         drop(journal);
         let journal = Journal::open(dir.path()).unwrap();
         assert!(journal.contains("a").unwrap());
-        let mut forgotten = Vec::new();
-        let swept = journal
-            .sweep(
-                100,
-                10,
-                |id| {
-                    forgotten.push(id.to_owned());
-                    Ok(())
-                },
-                || Ok(()),
-            )
-            .unwrap();
+        let (forgotten, swept) = sweep_due(&journal, 100);
         assert_eq!(forgotten, ["a"]);
         assert_eq!(swept.files, 1);
         assert!(journal.contains("b").unwrap());
