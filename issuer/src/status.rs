@@ -144,7 +144,7 @@ fn decode_meta(key: &[u8], bytes: &[u8]) -> Result<ListMeta, IssuerError> {
         || meta.bits != STATUS_BITS
         || meta.size == 0
         || meta.size > MAX_STORED_LIST_SIZE
-        || meta.size % per_byte != 0
+        || !meta.size.is_multiple_of(per_byte)
         || meta.allocated > meta.size
     {
         return Err(corrupt("list metadata out of range"));

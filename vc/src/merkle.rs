@@ -396,7 +396,7 @@ impl Tree {
             h += 1;
         }
         self.size += 1;
-        if self.floor > 0 && self.size % (1u64 << self.floor) == 0 {
+        if self.floor > 0 && self.size.is_multiple_of(1u64 << self.floor) {
             // The block is complete: its head is now at level `floor`; what lies below goes.
             for level in &mut self.levels[..self.floor as usize] {
                 level.clear();
@@ -424,7 +424,7 @@ impl Tree {
         if n == 0 {
             return Ok(EMPTY_ROOT);
         }
-        if n.is_power_of_two() && lo % n == 0 {
+        if n.is_power_of_two() && lo.is_multiple_of(n) {
             if let Some(head) = self.stored(lo, n.trailing_zeros()) {
                 return Ok(head);
             }

@@ -288,8 +288,8 @@ impl ClientMetadata {
             k.get("kty").and_then(Value::as_str) == Some("EC")
                 && k.get("crv").and_then(Value::as_str) == Some("P-256")
                 && k.get("d").is_none()
-                && k.get("use").map_or(true, |u| u == "enc")
-                && k.get("alg").map_or(true, |a| a == JWE_ALG)
+                && k.get("use").is_none_or(|u| u == "enc")
+                && k.get("alg").is_none_or(|a| a == JWE_ALG)
         })
     }
 }

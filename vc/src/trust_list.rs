@@ -110,7 +110,7 @@ pub struct IssuerKey {
 impl IssuerKey {
     /// Whether `at` falls in `[not_before, not_after)`.
     pub fn valid_at(&self, at: i64) -> bool {
-        at >= self.not_before && self.not_after.map_or(true, |end| at < end)
+        at >= self.not_before && self.not_after.is_none_or(|end| at < end)
     }
 }
 

@@ -414,7 +414,7 @@ fn rotate_key(dir: &Path, did: &str, key: &Path, at: Option<&str>) -> Result<(),
     }
     let mut ended = Vec::new();
     for k in &mut issuer.keys {
-        if k.not_after.map_or(true, |end| end > at) {
+        if k.not_after.is_none_or(|end| end > at) {
             if k.not_before >= at {
                 return Err(CliError::Usage(format!(
                     "key {} only starts at {}: rotate at a later --at",

@@ -584,7 +584,7 @@ impl RegisterFile {
                     .into_iter()
                     .flatten()
                     .min();
-                if !ended.is_some_and(|end| end <= pair[1].married_on) {
+                if ended.is_none_or(|end| end > pair[1].married_on) {
                     return Err(inconsistent(id, "marriages overlap"));
                 }
             }

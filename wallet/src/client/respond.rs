@@ -234,7 +234,7 @@ fn find_credential(
     let mut candidates: Vec<(CredentialId, CredentialSummary)> = wallet
         .list_summaries()?
         .into_iter()
-        .filter(|(_, c)| vcts.contains(&c.vct) && c.expires_at.map_or(true, |exp| exp > now))
+        .filter(|(_, c)| vcts.contains(&c.vct) && c.expires_at.is_none_or(|exp| exp > now))
         .collect();
     candidates.sort_by_key(|(_, c)| std::cmp::Reverse(c.issued_at));
     let mut closest: Option<Vec<String>> = None;
@@ -249,7 +249,7 @@ fn find_credential(
         if missing.is_empty() {
             return Ok((id, credential, processed));
         }
-        if closest.as_ref().map_or(true, |m| missing.len() < m.len()) {
+        if closest.as_ref().is_none_or(|m| missing.len() < m.len()) {
             closest = Some(missing);
         }
     }

@@ -537,7 +537,7 @@ async fn drive_round(
                 match outcome {
                     Ok(body) => {
                         tally.ok += 1;
-                        if i as u64 % sample_every == 0 {
+                        if (i as u64).is_multiple_of(sample_every) {
                             tally.samples.push((item.check.clone(), body));
                         }
                     }
