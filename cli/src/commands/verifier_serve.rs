@@ -77,8 +77,8 @@ struct ServeArgs {
     #[arg(long, default_value_t = 300)]
     request_ttl: i64,
     /// How long an answered request and its result (personal data) are kept after the answer,
-    /// seconds (results go a minute's worth at a time, so up to a minute longer); unanswered
-    /// requests go a minute after they expire.
+    /// seconds (a result's bytes stay in its segment file, out of reach, up to a minute more);
+    /// unanswered requests go a minute after they expire.
     #[arg(long, default_value_t = 600)]
     result_retention: i64,
     /// How often the trust list is re-read (and the default status list period), seconds.

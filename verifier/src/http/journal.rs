@@ -34,12 +34,14 @@
 //! so a request keeps its result (and stays answered) as long as the request itself is kept.
 //!
 //! ## Retention
-//! [`Journal::sweep`] visits the segments whose newest result is due, oldest first, in bounded
-//! batches: it hands each result's request id to the caller to forget (the request, and with it
-//! its `state` and nonce), then drops the result from the index. A segment's file is deleted
-//! once all its results were handed out and the caller has made those deletions durable, so no
-//! crash can leave a request without the result that spent its nonce; a crash before the file
-//! is deleted brings its results back at the next open, and the next sweep hands them out again.
+//! [`Journal::sweep`] hands the caller, in bounded batches and oldest first, the request id of
+//! each result whose retention has ended, for the caller to forget (the request, and with it its
+//! `state` and nonce), and drops the result from the index: from then on it cannot be read. Its
+//! segment's file goes once all its results are handed out and a newer segment takes the
+//! appends, after the caller has made its deletions durable, so no crash can leave a request
+//! without the result that spent its nonce; a crash before the file is deleted brings its
+//! results back at the next open, and the sweep hands them out again. A result's bytes thus stay
+//! on disk, unreadable through the service, at most [`SEGMENT_SECONDS`] past its retention.
 
 use std::collections::hash_map::{Entry, RandomState};
 use std::collections::{BTreeMap, HashMap};
@@ -54,8 +56,8 @@ use sha2::{Digest, Sha256};
 
 use super::store::StorageError;
 
-/// Seconds of results a segment holds: the retention sweep deletes whole segments, so a result
-/// is kept at most this long past its retention.
+/// Seconds of results a segment holds: a segment's file is deleted whole, so a result's bytes
+/// stay on disk at most this long past its retention (out of the index from its retention on).
 pub(crate) const SEGMENT_SECONDS: i64 = 60;
 
 /// Bytes a segment holds at most: offsets stay within 32 bits, and at about a kilobyte a result
@@ -471,10 +473,11 @@ impl<S: BuildHasher> Journal<S> {
     }
 
     /// One bounded batch of the retention sweep (module docs): hands `forget` the request ids of
-    /// at most `limit` results of segments whose newest result was completed at or before
-    /// `completed_before`, oldest first, and drops those results from the index; once a
-    /// segment's last result is handed out, calls `make_durable` (the caller's deletions must be
-    /// on disk before the results that spent the requests' nonces go) and deletes its file.
+    /// at most `limit` results completed at or before `completed_before`, oldest first (a
+    /// segment's records are in the order they were appended, so the sweep stops at the first
+    /// that is not due), and drops them from the index. A segment that no longer takes appends
+    /// and whose results were all handed out goes: `make_durable` first (the caller's deletions
+    /// must be on disk before the results that spent the requests' nonces), then its file.
     /// `forget` and `make_durable` run without the journal's lock.
     pub(crate) fn sweep(
         &self,
@@ -485,31 +488,37 @@ impl<S: BuildHasher> Journal<S> {
     ) -> Result<JournalSweep, StorageError> {
         let mut done = JournalSweep::default();
         loop {
-            // The oldest segment due, sealed so that nothing is appended behind the sweep.
-            let due = {
+            // The oldest segment; sealed once its newest result is due, so that it can go.
+            let oldest = {
                 let mut inner = self.lock();
-                inner
-                    .segments
-                    .iter_mut()
-                    .find(|(_, s)| s.newest <= completed_before)
-                    .map(|(n, s)| {
+                inner.segments.iter_mut().next().map(|(n, s)| {
+                    if s.newest <= completed_before {
                         s.sealed = true;
-                        (*n, Arc::clone(&s.file), s.path.clone(), s.swept, s.len)
-                    })
+                    }
+                    (
+                        *n,
+                        Arc::clone(&s.file),
+                        s.path.clone(),
+                        s.swept,
+                        s.len,
+                        s.sealed,
+                    )
+                })
             };
-            let Some((number, file, path, from, len)) = due else {
+            let Some((number, file, path, from, len, sealed)) = oldest else {
                 break;
             };
-            if done.results == limit && from < len {
-                done.more = true;
-                break;
-            }
             let mut offset = from;
             let mut ids = Vec::new();
+            let mut not_due = false;
             while offset < len && done.results + ids.len() < limit {
                 let record = read_record_at(&file, offset)?.ok_or_else(|| {
                     StorageError(format!("{}: a record is missing", path.display()))
                 })?;
+                if record.completed_at > completed_before {
+                    not_due = true;
+                    break;
+                }
                 ids.push((record.id, offset));
                 offset += record.len;
             }
@@ -537,17 +546,18 @@ impl<S: BuildHasher> Journal<S> {
                 }
             }
             done.results += ids.len();
-            if offset < len {
-                done.more = true;
-                break;
+            if offset == len && sealed {
+                make_durable()?;
+                self.lock().segments.remove(&number);
+                match std::fs::remove_file(&path) {
+                    Ok(()) => done.files += 1,
+                    Err(e) if e.kind() == ErrorKind::NotFound => {}
+                    Err(e) => return Err(io("deleting", &path, &e)),
+                }
+                continue;
             }
-            make_durable()?;
-            self.lock().segments.remove(&number);
-            match std::fs::remove_file(&path) {
-                Ok(()) => done.files += 1,
-                Err(e) if e.kind() == ErrorKind::NotFound => {}
-                Err(e) => return Err(io("deleting", &path, &e)),
-            }
+            done.more = !not_due && offset < len;
+            break;
         }
         Ok(done)
     }
@@ -787,10 +797,10 @@ mod tests {
     }
 
     #[test]
-    fn segments_start_every_minute_and_the_sweep_deletes_them_oldest_first_in_batches() {
+    fn results_go_as_they_come_due_and_segments_once_swept_and_superseded() {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(dir.path()).unwrap();
-        // Three minutes of results, two a minute; then one more recent.
+        // Three minutes of results, two a minute, one segment a minute; then one much later.
         for (n, t) in [0, 30, 60, 90, 120, 150].into_iter().enumerate() {
             journal
                 .append(&format!("r{n}"), 1000 + t, b"result")
@@ -818,20 +828,26 @@ mod tests {
                 )
                 .unwrap()
         };
-        // Nothing is due before the newest result of the first segment.
-        assert_eq!(sweep(1029, 10), JournalSweep::default());
-        // One result a batch: the first segment takes two batches; its file goes in the second.
-        let first = sweep(1090, 1);
-        assert_eq!((first.results, first.files, first.more), (1, 0, true));
-        let second = sweep(1090, 1);
-        assert_eq!((second.results, second.files), (1, 1));
-        assert_eq!(*durable_at.borrow(), [4]);
-        assert_eq!(*forgotten.borrow(), ["r0", "r1"]);
+        // Nothing is due before the first result's retention.
+        assert_eq!(sweep(999, 10), JournalSweep::default());
+        // Each result as it comes due: out of the index at once, its file kept while the
+        // segment has results still due later.
+        let first = sweep(1029, 10);
+        assert_eq!((first.results, first.files, first.more), (1, 0, false));
         assert!(!journal.contains("r0").unwrap());
-        assert!(journal.contains("r2").unwrap());
+        assert!(journal.contains("r1").unwrap());
+        assert_eq!(files(dir.path()).len(), 4);
+        // One result a batch: the first segment's last result, then its file, then the next.
+        let second = sweep(1090, 1);
+        assert_eq!((second.results, second.files, second.more), (1, 1, true));
+        assert_eq!(*durable_at.borrow(), [4]);
+        let third = sweep(1090, 1);
+        assert_eq!((third.results, third.files, third.more), (1, 0, true));
+        assert_eq!(*forgotten.borrow(), ["r0", "r1", "r2"]);
+        assert!(journal.contains("r3").unwrap());
         // The rest of what is due, in one batch; the recent segment stays.
         let rest = sweep(1999, 10);
-        assert_eq!((rest.results, rest.files, rest.more), (4, 2, false));
+        assert_eq!((rest.results, rest.files, rest.more), (3, 2, false));
         assert_eq!(files(dir.path()), ["0000000004.results"]);
         assert!(journal.contains("late").unwrap());
         assert_eq!(journal.len(), 1);
@@ -840,6 +856,11 @@ mod tests {
         assert!(files(dir.path()).is_empty());
         assert!(journal.append("next", 2001, b"result").unwrap());
         assert_eq!(files(dir.path()), ["0000000005.results"]);
+        // A segment still taking appends is swept up to its end and kept.
+        assert!(journal.append("after", 2002, b"result").unwrap());
+        let partial = sweep(2001, 10);
+        assert_eq!((partial.results, partial.files), (1, 0));
+        assert!(journal.contains("after").unwrap());
     }
 
     #[test]

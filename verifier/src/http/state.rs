@@ -72,8 +72,8 @@ pub struct ServiceConfig {
     pub request_ttl_seconds: i64,
     /// How long an answered request and its result are kept after the answer, seconds (default
     /// 600): the relying party reads the result within seconds; the result holds personal data
-    /// (names, addresses), kept no longer than that, and the minute of results that the
-    /// journal deletes together (`http/retention.rs`, `http/journal.rs`).
+    /// (names, addresses), kept no longer than that (`http/retention.rs`; its bytes stay in a
+    /// results segment on disk, out of reach, up to a minute more: `http/journal.rs`).
     pub result_retention_seconds: i64,
     /// How often the trust list is re-read, and the refresh period of a status list whose token
     /// has no `ttl`, seconds (default 300).
