@@ -2,7 +2,7 @@
 //! memory.
 //!
 //! A response writes one result, once, and the relying party reads it back a few times within
-//! minutes; results are deleted together, oldest first, when their retention ends. An
+//! minutes; results are deleted oldest first, when their retention ends. An
 //! append-only file fits that use: a result costs one `write` to the file and a share of the
 //! next group flush's `fdatasync` ([`super::flush`]). Measured under the service's load test, a
 //! result stored in sled (a compare-and-swap and a completion-index insert, and sled's own log
@@ -30,8 +30,9 @@
 //!
 //! ## One result per request
 //! [`Journal::append`] checks the index and appends under one lock: of two responses to one
-//! request, exactly one is written. The index holds every result until its segment is deleted,
-//! so a request keeps its result (and stays answered) as long as the request itself is kept.
+//! request, exactly one is written. The index holds a result until the retention sweep hands
+//! its request out to be forgotten, so a request keeps its result (and stays answered) as long
+//! as the request itself is kept.
 //!
 //! ## Retention
 //! [`Journal::sweep`] hands the caller, in bounded batches and oldest first, the request id of
