@@ -432,7 +432,7 @@ impl<S: BuildHasher> Journal<S> {
     /// since the last sync, and of the directory if a segment was created. Run by the group
     /// flusher, one at a time; appends go on meanwhile.
     pub(crate) fn sync(&self) -> Result<(), String> {
-        let (files, dir) = {
+        let (numbers, files, dir) = {
             let mut inner = self.lock();
             let numbers = std::mem::take(&mut inner.unsynced);
             let files: Vec<(Arc<File>, PathBuf)> = numbers
@@ -440,7 +440,7 @@ impl<S: BuildHasher> Journal<S> {
                 .filter_map(|n| inner.segments.get(n))
                 .map(|s| (Arc::clone(&s.file), s.path.clone()))
                 .collect();
-            (files, std::mem::take(&mut inner.dir_unsynced))
+            (numbers, files, std::mem::take(&mut inner.dir_unsynced))
         };
         let result = (|| {
             for (file, path) in &files {
@@ -458,15 +458,9 @@ impl<S: BuildHasher> Journal<S> {
             // Tried again by the next sync: its writers must not be told they are durable.
             let mut inner = self.lock();
             inner.dir_unsynced |= dir;
-            for (file, _) in &files {
-                if let Some((&n, _)) = inner
-                    .segments
-                    .iter()
-                    .find(|(_, s)| Arc::ptr_eq(&s.file, file))
-                {
-                    if !inner.unsynced.contains(&n) {
-                        inner.unsynced.push(n);
-                    }
+            for n in numbers {
+                if !inner.unsynced.contains(&n) {
+                    inner.unsynced.push(n);
                 }
             }
         }
@@ -574,22 +568,21 @@ impl<S: BuildHasher> Journal<S> {
 /// Reads the record at `offset`: `None` at the end of the file or where a record is cut short
 /// or fails its check.
 fn read_record_at(file: &File, offset: u64) -> Result<Option<Record>, StorageError> {
-    let mut header = [0u8; HEADER_BYTES];
-    match file.read_exact_at(&mut header, offset) {
-        Ok(()) => {}
-        Err(e) if e.kind() == ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(StorageError(format!("reading a result: {e}"))),
+    read_record(&mut At { file, offset })
+}
+
+/// A file read from an offset on, with `pread`: no shared file position to move.
+struct At<'a> {
+    file: &'a File,
+    offset: u64,
+}
+
+impl Read for At<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read_at(buf, self.offset)?;
+        self.offset += n as u64;
+        Ok(n)
     }
-    let Some(len) = payload_len(&header) else {
-        return Ok(None);
-    };
-    let mut payload = vec![0u8; len];
-    match file.read_exact_at(&mut payload, offset + HEADER_BYTES as u64) {
-        Ok(()) => {}
-        Err(e) if e.kind() == ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(StorageError(format!("reading a result: {e}"))),
-    }
-    Ok(parse_record(&header, payload))
 }
 
 /// Reads the next record from `reader`: `None` at the end or where a record is cut short or

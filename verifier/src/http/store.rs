@@ -290,7 +290,8 @@ impl Stores {
             }
             let (key, _) = entry?;
             batch.expiry_entries += 1;
-            // Answered: the `completed` index keeps it until its retention ends. A key without
+            // Answered: the journal (or, for a result stored by an earlier version, the
+            // `completed` index) keeps it until its retention ends. A key without
             // a UTF-8 id (never written by this service) is dropped, so it cannot stall the sweep.
             if let Some(id) = key_id(&key) {
                 if !self.answered(id)? {
