@@ -1,8 +1,9 @@
-//! Group flush: concurrent requests share the database's flushes.
+//! Group flush: concurrent requests share the stores' flushes.
 //!
-//! A handler makes its writes (a request and its nonce; a spent nonce and a result), then awaits
-//! [`GroupFlush::durable`] before it answers. Flushes run one at a time; a sled flush makes
-//! durable every write made before it began, so:
+//! A handler makes its writes (a request; a result), then awaits [`GroupFlush::durable`] before
+//! it answers. Flushes run one at a time; a flush (the journals' `fdatasync`, and sled's flush
+//! where a database of earlier versions is open) makes durable every write made before it
+//! began, so:
 //!
 //! 1. a caller takes a ticket: the number of the next flush to *start* (a flush already running
 //!    may have begun before the caller's writes, so it does not count);
@@ -19,10 +20,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::watch;
 
-use super::journal::Journal;
 use super::store::StorageError;
 
-/// The flush itself: the results journal's sync and sled's `Db::flush` in the service, a
+/// The flush itself: the journals' syncs (and sled's `Db::flush`) in the service, a
 /// stand-in in tests.
 type FlushFn = dyn Fn() -> Result<(), String> + Send + Sync;
 
@@ -61,15 +61,8 @@ struct State {
 }
 
 impl GroupFlush {
-    /// Group flushes of `db` and `journal`.
-    pub(crate) fn for_stores(db: sled::Db, journal: Arc<Journal>) -> Result<Self, std::io::Error> {
-        Self::new(Box::new(move || {
-            journal.sync()?;
-            db.flush().map(|_| ()).map_err(|e| e.to_string())
-        }))
-    }
-
-    fn new(flush: Box<FlushFn>) -> Result<Self, std::io::Error> {
+    /// Group flushes that run `flush` on a thread of their own.
+    pub(crate) fn new(flush: Box<FlushFn>) -> Result<Self, std::io::Error> {
         let (done, _) = watch::channel((0, 0));
         let shared = Arc::new(Shared {
             flush,

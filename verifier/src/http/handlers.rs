@@ -1,4 +1,4 @@
-//! The route handlers. Work that blocks (signing, verifying, sled writes) runs in
+//! The route handlers. Work that blocks (signing, verifying, journal reads and writes) runs in
 //! `spawn_blocking`; the flush that makes the writes durable is awaited (shared with concurrent
 //! requests, [`super::flush`]) before the answer.
 
@@ -518,7 +518,10 @@ fn answer_request(
     // One response per request. A request of the earlier form spends its nonce first,
     // atomically, in the `nonces` tree; every other one spends it by storing its result, below.
     if !req.spent_by_result {
-        state.stores.nonces.spend(&req.nonce).map_err(replayed)?;
+        state
+            .stores
+            .spend_earlier_nonce(&req.nonce)
+            .map_err(replayed)?;
     }
     let received_at = rfc3339(now);
     let judged = match (presentation, &answer) {

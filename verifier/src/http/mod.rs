@@ -36,9 +36,9 @@
 //!
 //! ## Retention (`retention.rs`)
 //! A background sweep deletes unanswered requests a minute after they expire, and answered ones
-//! with their results `result_retention_seconds` (default 600) after the answer, with their
-//! `state` and nonce; a replay is still refused (`state_unknown`), and the result then reads as
-//! `request_unknown`.
+//! with their results `result_retention_seconds` (default 600) after the answer (a request
+//! answerable still leaves a tombstone until then: `store.rs`); a replay is still refused
+//! (`state_unknown`), and the result then reads as `request_unknown`.
 //!
 //! Logs carry request ids, codes and counts: never a claim value, a nonce, a token or a key.
 
@@ -48,6 +48,7 @@ mod error;
 mod flush;
 mod handlers;
 mod journal;
+mod legacy;
 mod record;
 mod refresh;
 mod result;
@@ -90,7 +91,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Threads to allow for the service's blocking work (tokio's `max_blocking_threads`): two a
-/// core, at least four. That work is CPU (verifying, signing, sled reads and writes) and the
+/// core, at least four. That work is CPU (verifying, signing, journal reads and writes) and the
 /// background refresh's fetches; flushes are awaited without holding a thread (`flush.rs`), so
 /// more threads than that only add context switches and allocator arenas (tokio's default is 512:
 /// 64 concurrent responses ran on some 70 threads).

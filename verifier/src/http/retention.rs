@@ -14,9 +14,10 @@
 //! A replay stays refused after a sweep: `POST /response` finds its request by `state` and
 //! refuses an unknown one (`state_unknown`) or an expired one (`request_expired`) before it
 //! touches the nonce; a nonce missing while its request is still there is refused too
-//! (`nonce_unknown`). The request is deleted before its nonce and its result, so no order of
-//! deletions ever lets a second response through. `GET /requests/{id}/result` then answers
-//! `request_unknown`.
+//! (`nonce_unknown`). A request whose result goes while it could still be answered (a retention
+//! shorter than a request's life) leaves a tombstone, made durable before the result's file
+//! goes, so that no crash brings the request back without its result (`store.rs`).
+//! `GET /requests/{id}/result` then answers `request_unknown`.
 
 use std::sync::Arc;
 use std::time::Duration;

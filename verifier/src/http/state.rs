@@ -78,8 +78,9 @@ pub struct ServiceConfig {
     /// How often the trust list is re-read, and the refresh period of a status list whose token
     /// has no `ttl`, seconds (default 300).
     pub refresh_seconds: i64,
-    /// The state directory: the sled database (`db`), the results journal (`results`) and the
-    /// response-encryption key.
+    /// The state directory: the requests and results journals (`requests`, `results`), the
+    /// lock that keeps a second service out (`lock`), the response-encryption key, and, where
+    /// an earlier version left one, its sled database (`db`).
     pub state_dir: PathBuf,
 }
 
@@ -141,12 +142,18 @@ pub enum ServiceError {
         /// Why.
         source: std::io::Error,
     },
-    /// The database failed (or is open in another process).
+    /// The database of earlier versions failed (or is open in another process).
     #[error("storage: {0}")]
     Storage(#[from] sled::Error),
-    /// The results journal could not be opened or synced.
-    #[error("results journal: {0}")]
-    ResultsJournal(String),
+    /// A journal (of requests or of results) could not be opened or synced.
+    #[error("journal: {0}")]
+    Journal(String),
+    /// Another service holds the state directory.
+    #[error("{path}: the state directory is in use by another verifier service")]
+    InUse {
+        /// The lock file.
+        path: PathBuf,
+    },
     /// The trust list could not be fetched or did not verify at start.
     #[error("trust list: {0}")]
     TrustList(String),
@@ -244,11 +251,7 @@ impl AppState {
         })?;
         let (response_key_private, response_key_public) =
             load_or_create_response_key(&config.state_dir.join("response-key.jwk"))?;
-        let stores = Stores::open(
-            &config.state_dir.join("db"),
-            &config.state_dir.join("results"),
-            clock(),
-        )?;
+        let stores = Stores::open(&config.state_dir, clock())?;
         let signing_kid = config.signing_key.public().thumbprint();
         let (initial_trust, trust_source) = match config.trust {
             TrustConfig::Issuers(issuers) => (CurrentTrust::Issuers(Arc::new(issuers)), None),
@@ -317,13 +320,14 @@ impl AppState {
         Arc::clone(&self.status.read().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// Flushes the database and the results journal (at shutdown).
+    /// Syncs the journals (and the earlier versions' database, if open) at shutdown.
     pub async fn flush(&self) -> Result<(), ServiceError> {
         self.stores.flush_async().await
     }
 }
 
-/// How long to wait for a sled lock that is being released by a closing handle.
+/// How long to wait for a sled lock that is being released by a closing handle (the database
+/// of earlier versions, `legacy.rs`).
 const LOCK_WAIT: Duration = Duration::from_secs(2);
 
 /// Budget: bytes of sled's page cache (its default, 1 GiB, would let the cache alone grow to ten
