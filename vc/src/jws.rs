@@ -181,9 +181,10 @@ pub struct Jws {
     /// The signature if it is 64 bytes long (Ed25519 and ES256 alike); `None` verifies under no key.
     signature: Option<[u8; 64]>,
     part: JwtPart,
-    /// The Ed25519 key (its bytes) under which [`Jws::verify_paired`] found this JWS's signature
-    /// valid, in the same computation as another's: [`Jws::verify`] under that key then makes
-    /// the header checks only. Set by nothing else.
+    /// The Ed25519 key (its bytes) under which [`Jws::verify_paired`] or [`Jws::verify_many`]
+    /// found this JWS's signature valid, in the same computation as others': [`Jws::verify`]
+    /// and [`Jws::verify_paired`] under that key then make the header checks only. Set by
+    /// nothing else.
     paired: OnceLock<[u8; 32]>,
 }
 
@@ -295,12 +296,18 @@ impl Jws {
         allowed: &[Algorithm],
     ) -> Result<&Map<String, Value>, VcError> {
         self.check_header(key, allowed)?;
-        if let VerificationKey::Ed25519(k) = key {
-            if self.paired.get() == Some(k.verifying_key().as_bytes()) {
-                return Ok(&self.payload);
-            }
+        if self.checked_under(key) {
+            return Ok(&self.payload);
         }
         self.check_signature(key)
+    }
+
+    /// Whether this JWS's signature was found valid under `key` with others' (`paired`).
+    fn checked_under(&self, key: &VerificationKey) -> bool {
+        match key {
+            VerificationKey::Ed25519(k) => self.paired.get() == Some(k.verifying_key().as_bytes()),
+            VerificationKey::Es256(_) => false,
+        }
     }
 
     /// [`Jws::verify`] of this JWS under `key` and, in the same computation, of the signature of
@@ -318,6 +325,11 @@ impl Jws {
         other: &Jws,
         other_key: &VerificationKey,
     ) -> Result<&Map<String, Value>, VcError> {
+        if self.checked_under(key) {
+            // Found valid with others already ([`Jws::verify_many`]); `other` too, or it is
+            // checked alone by its own `verify`.
+            return self.verify(key, allowed);
+        }
         self.check_header(key, allowed)?;
         if let (
             VerificationKey::Ed25519(k),
@@ -352,7 +364,10 @@ impl Jws {
     /// [`VERIFY_BATCH`] at a time in one computation (`dojang_did::ed25519::verify_strict_batch`:
     /// `verify_strict`'s decisions but in one case that takes the signers' private keys). A
     /// batch that fails is checked one by one, so each answer is the one `verify` gives. For an
-    /// auditor re-checking many credentials; one answer per item, in order.
+    /// auditor re-checking many credentials, and a verifier checking the presentations that
+    /// arrived together; one answer per item, in order. Each JWS found valid under an Ed25519
+    /// key remembers it, so that its [`Jws::verify`] under that key then makes the header checks
+    /// only.
     pub fn verify_many(
         items: &[(&Jws, &VerificationKey)],
         allowed: &[Algorithm],
@@ -380,10 +395,15 @@ impl Jws {
                 .iter()
                 .map(|(i, k, sig)| (*k, items[*i].0.signing_input(), sig))
                 .collect();
-            if !dojang_did::ed25519::verify_strict_batch(&signed, &mut rng) {
-                for (i, _, _) in chunk {
-                    let (jws, key) = items[*i];
+            let all_valid = dojang_did::ed25519::verify_strict_batch(&signed, &mut rng);
+            for (i, k, _) in chunk {
+                let (jws, key) = items[*i];
+                if !all_valid {
                     answers[*i] = jws.check_signature(key).map(|_| ());
+                }
+                if answers[*i].is_ok() {
+                    // A second key for one JWS would find the same: keep the first.
+                    let _ = jws.paired.set(*k.as_bytes());
                 }
             }
         }
@@ -556,14 +576,31 @@ mod tests {
             owned.push((jws, key));
         }
         let items: Vec<(&Jws, &VerificationKey)> = owned.iter().map(|(j, k)| (j, *k)).collect();
+        // Checked one by one first, on copies (a check marks nothing but what it found valid).
+        let alone: Vec<Result<(), VcError>> = owned
+            .iter()
+            .map(|(j, k)| j.clone().verify(k, &allowed).map(|_| ()))
+            .collect();
         let many = Jws::verify_many(&items, &allowed);
         let codes = |r: &Result<(), VcError>| r.as_ref().err().map(VcError::code);
         let mut refused = Vec::new();
+        let sk = VerificationKey::Ed25519(stranger.public());
         for (i, ((jws, key), answer)) in items.iter().zip(&many).enumerate() {
-            let alone = jws.verify(key, &allowed).map(|_| ());
-            assert_eq!(codes(answer), codes(&alone), "item {i}");
+            assert_eq!(codes(answer), codes(&alone[i]), "item {i}");
+            let VerificationKey::Ed25519(k) = key else {
+                unreachable!()
+            };
             if answer.is_err() {
                 refused.push(i);
+                assert!(jws.paired.get().is_none(), "item {i}");
+            } else {
+                // Marked under its key only: `verify` under another key still checks.
+                assert_eq!(jws.paired.get(), Some(k.verifying_key().as_bytes()));
+                assert!(jws.verify(key, &allowed).is_ok());
+                assert_eq!(
+                    jws.verify(&sk, &allowed).unwrap_err().code(),
+                    "signature_invalid"
+                );
             }
         }
         assert_eq!(refused, [3, 70, 90, 149]);

@@ -51,7 +51,7 @@ pub use audit::{
 pub use challenge::{fresh_nonce, Challenge, MemoryNonceStore, NonceStore};
 pub use error::VerifyError;
 pub use nonce_store::SledNonceStore;
-pub use pipeline::{verify, Inputs, Outcome};
+pub use pipeline::{verify, verify_many, Inputs, Outcome};
 pub use policy::Policy;
 pub use provenance::ProvenanceEntry;
 pub use report::{Check, Report};

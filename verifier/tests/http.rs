@@ -801,3 +801,84 @@ fn routes_match_the_openapi_description() {
         .collect();
     assert_eq!(served, documented);
 }
+
+/// Responses posted at the same time are answered together (`http/gather.rs`): each gets the
+/// answer it gets alone, a wrong signature or nonce among them spoils no other, and of two
+/// copies of one response racing, exactly one is accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn responses_posted_together_are_each_answered_as_alone() {
+    let s = setup();
+    let mut forms = Vec::new();
+    let mut expected = Vec::new();
+    let mut ids = Vec::new();
+    let mut requests = Vec::new();
+    for _ in 0..12 {
+        requests.push(open_request(&s, &["name"], "direct_post").await);
+    }
+    for (i, (id, req)) in requests.iter().enumerate() {
+        let good = presentation(&s, req, None);
+        let (form, outcome) = match i % 4 {
+            1 => {
+                // The issuer's signature altered.
+                let at = good.find('~').unwrap() - 3;
+                let mut bytes = good.clone().into_bytes();
+                bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+                let bad = String::from_utf8(bytes).unwrap();
+                (direct_post(req, &bad), "signature_invalid")
+            }
+            2 => {
+                // Bound to the next request's nonce.
+                let other = &requests[(i + 1) % requests.len()].1;
+                (
+                    direct_post(req, &presentation(&s, other, None)),
+                    "kb_nonce_mismatch",
+                )
+            }
+            _ => (direct_post(req, &good), "verified"),
+        };
+        forms.push(form);
+        expected.push(outcome);
+        ids.push(id.clone());
+    }
+    // A copy of the first (valid) response, racing it.
+    forms.push(forms[0].clone());
+    let tasks: Vec<_> = forms
+        .into_iter()
+        .map(|form| {
+            let app = s.app.clone();
+            tokio::spawn(async move { call_json(&app, post_form(form)).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    let copy = answers.pop().unwrap();
+    let first_and_copy = [&answers[0], &copy];
+    assert_eq!(
+        first_and_copy
+            .iter()
+            .filter(|(status, _)| *status == StatusCode::OK)
+            .count(),
+        1,
+        "{first_and_copy:?}"
+    );
+    assert!(first_and_copy
+        .iter()
+        .any(|(_, body)| body["error"] == "nonce_replayed"));
+    for (i, ((status, body), outcome)) in answers.iter().zip(&expected).enumerate().skip(1) {
+        if *outcome == "verified" {
+            assert_eq!(*status, StatusCode::OK, "response {i}: {body}");
+        } else {
+            assert_eq!(*status, StatusCode::BAD_REQUEST, "response {i}: {body}");
+            assert_eq!(body["error"], *outcome, "response {i}");
+        }
+        let (_, result) = call_json(&s.app, result_req(&ids[i])).await;
+        let status = if *outcome == "verified" {
+            "verified"
+        } else {
+            "rejected"
+        };
+        assert_eq!(result["status"], status, "response {i}: {result}");
+    }
+}

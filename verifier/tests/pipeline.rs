@@ -822,3 +822,102 @@ fn kb_jwt_with_torsion_in_r_refused() {
         assert_eq!(code(&run(&w, &with_torsion(t))), "kb_signature_invalid");
     }
 }
+
+/// `verify_many` answers each presentation of a batch as `verify` answers it alone: the same
+/// outcome and the same report, whichever of its neighbours is wrong (an issuer signature, a
+/// KB-JWT signature, a KB-JWT by another holder, a nonce, a header, an untrusted issuer), for
+/// batches where all signatures hold and where one does not, with several holders and issuers.
+#[test]
+fn verify_many_answers_each_presentation_as_verify_does() {
+    let worlds: Vec<World> = (0..3).map(|_| world(DidMethod::Key)).collect();
+    let stranger = world(DidMethod::Key);
+    let mut trust = TrustedIssuers::new();
+    for w in &worlds {
+        trust.trust(&w.did).unwrap();
+    }
+    let flip = |p: &str, at: usize| {
+        let mut bytes = p.as_bytes().to_vec();
+        bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+        String::from_utf8(bytes).unwrap()
+    };
+    let mut inputs = Vec::new();
+    for (i, w) in worlds.iter().enumerate() {
+        let issued = issue(w, NOW - 100, NOW + 1000);
+        let good = present_paths(w, &issued, &["name"]);
+        inputs.push(good.clone());
+        // The issuer's signature, then the KB-JWT's, altered.
+        inputs.push(flip(&good, good.find('~').unwrap() - 3));
+        inputs.push(flip(&good, good.len() - 3));
+        // A KB-JWT by another holder than `cnf` names.
+        let paths = vec!["name".to_owned()];
+        let other = &worlds[(i + 1) % worlds.len()].holder;
+        inputs.push(
+            present(&issued, &paths, AUD, NONCE, NOW, other.signing_key())
+                .unwrap()
+                .text,
+        );
+        // Another nonce; a header with an embedded key.
+        inputs.push(
+            present(
+                &issued,
+                &paths,
+                AUD,
+                "other-nonce",
+                NOW,
+                w.holder.signing_key(),
+            )
+            .unwrap()
+            .text,
+        );
+        inputs.push(craft(
+            w,
+            json!({"typ": "dc+sd-jwt", "kid": w.kid, "jwk": w.issuer.public().to_json()}),
+            base_payload(w, vec![]),
+            &[],
+        ));
+    }
+    // An issuer this verifier does not trust.
+    let issued = issue(&stranger, NOW - 100, NOW + 1000);
+    inputs.push(present_paths(&stranger, &issued, &["name"]));
+    let policy = Policy::default();
+    let challenge = Challenge {
+        aud: AUD.into(),
+        nonce: NONCE.into(),
+    };
+    let make = || Inputs {
+        trust: &trust,
+        policy: &policy,
+        challenge: Some(&challenge),
+        nonces: None,
+        status: None,
+        log: None,
+        now: NOW,
+    };
+    let alone: Vec<Outcome> = inputs.iter().map(|p| verify(p, &make())).collect();
+    assert_eq!(
+        alone.iter().filter(|o| o.result.is_ok()).count(),
+        worlds.len(),
+        "{:?}",
+        alone.iter().map(code).collect::<Vec<_>>()
+    );
+    let describe = |o: &Outcome| format!("{} {:?}", code(o), o.report);
+    // Every presentation in one batch, and the valid ones in a batch of their own (where the
+    // batched check passes as a whole).
+    let batch: Vec<(&str, Inputs)> = inputs.iter().map(|p| (p.as_str(), make())).collect();
+    let many = dojang_verifier::verify_many(&batch);
+    assert_eq!(many.len(), alone.len());
+    for (i, (m, a)) in many.iter().zip(&alone).enumerate() {
+        assert_eq!(describe(m), describe(a), "presentation {i}");
+    }
+    let valid: Vec<(&str, Inputs)> = inputs
+        .iter()
+        .zip(&alone)
+        .filter(|(_, o)| o.result.is_ok())
+        .map(|(p, _)| (p.as_str(), make()))
+        .collect();
+    for (m, (p, _)) in dojang_verifier::verify_many(&valid).iter().zip(&valid) {
+        assert_eq!(code(m), "verified");
+        assert_eq!(describe(m), describe(&verify(p, &make())));
+    }
+    assert!(dojang_verifier::verify_many(&[]).is_empty());
+}

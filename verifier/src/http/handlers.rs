@@ -25,8 +25,11 @@ use super::refresh::CurrentTrust;
 use super::result::{has_claim, open_result, Checks, ErrorBody, ResultRecord};
 use super::store::StoredRequest;
 use super::{AppError, AppState, CREDENTIAL_QUERY_ID, MAX_BODY_BYTES};
+use crate::status::StatusListCache;
 use crate::validity::rfc3339;
-use crate::{verify, Challenge, Check, Inputs, NonceStore, VerifyError};
+use crate::{
+    verify, verify_many, Challenge, Check, Inputs, NonceStore, Outcome, Policy, VerifyError,
+};
 
 /// Claim paths in one request: the largest schema has a few dozen top-level claims; 64 leaves
 /// room while bounding the DCQL query and the entitlement checks.
@@ -312,7 +315,7 @@ pub(crate) async fn request_object(
 
 /// What a wallet answered, decoded.
 #[derive(Debug)]
-enum Answer {
+pub(crate) enum Answer {
     /// Presentations by credential query id.
     Presentations(BTreeMap<String, Vec<String>>),
     /// The wallet declined (OpenID4VP 1.0 §8.5: `error`, e.g. `access_denied`).
@@ -354,8 +357,10 @@ async fn answer_response(
         let (answer, st) = read_form(&form, &budget)?;
         (answer, st, false)
     };
-    let s = Arc::clone(state);
-    let answered = blocking(move || answer_request(&s, answer, &wallet_state, encrypted)).await?;
+    let answered = state
+        .gather
+        .answer(Arc::clone(state), (answer, wallet_state, encrypted))
+        .await??;
     // The nonce was spent and the result stored: answer once both are on disk.
     state.stores.durable().await?;
     answered
@@ -477,16 +482,44 @@ struct Judged {
     rejected: Option<(String, String)>,
 }
 
-/// Steps 2 to 5 and the writes of step 6 of the module docs. `Err`: refused before anything was
-/// written. `Ok(answer)`: the nonce was spent and the result stored, not yet flushed; `answer`
-/// is what to send once they are on disk.
-fn answer_request(
+/// A response through steps 2 and 3 of the module docs, waiting for its verification.
+pub(crate) struct Admitted {
+    req: StoredRequest,
+    answer: Answer,
+}
+
+impl Admitted {
+    /// The presentation to verify, if the wallet sent one ([`admit`] checked there is one).
+    fn presentation(&self) -> Option<&str> {
+        match &self.answer {
+            Answer::Presentations(token) => token
+                .get(CREDENTIAL_QUERY_ID)
+                .and_then(|list| list.first())
+                .map(String::as_str),
+            Answer::Declined(_) => None,
+        }
+    }
+}
+
+/// What one response came to: `Err`, refused before anything was written; `Ok(answer)`, the
+/// nonce was spent and the result stored, not yet flushed, and `answer` is what to send once
+/// they are on disk.
+pub(crate) type Answered = Result<Result<Json<Value>, AppError>, AppError>;
+
+fn replayed(req: &StoredRequest, e: VerifyError) -> AppError {
+    tracing::warn!(request = %req.id, code = e.code(), "second response for a request refused");
+    AppError::Nonce(e)
+}
+
+/// Steps 2 and 3 of the module docs: the request, its mode and expiry, one presentation (or a
+/// refusal by the wallet), and for a request of the earliest form its nonce spent.
+fn admit(
     state: &AppState,
     answer: Answer,
     wallet_state: &str,
     encrypted: bool,
-) -> Result<Result<Json<Value>, AppError>, AppError> {
-    let now = state.now();
+    now: i64,
+) -> Result<Admitted, AppError> {
     let req = state
         .stores
         .request_by_state(wallet_state)?
@@ -497,60 +530,131 @@ fn answer_request(
     if now >= req.exp {
         return Err(AppError::RequestExpired { gone: false });
     }
-    let presentation = match &answer {
-        Answer::Presentations(token) => {
-            let only = match (token.len(), token.get(CREDENTIAL_QUERY_ID)) {
-                (1, Some(list)) if list.len() == 1 => list.first(),
-                _ => None,
-            };
-            Some(only.ok_or_else(|| {
-                AppError::Response(invalid(
-                    "vp_token must hold exactly one presentation, for the request's credential query",
-                ))
-            })?)
+    if let Answer::Presentations(token) = &answer {
+        let one = match (token.len(), token.get(CREDENTIAL_QUERY_ID)) {
+            (1, Some(list)) => list.len() == 1,
+            _ => false,
+        };
+        if !one {
+            return Err(AppError::Response(invalid(
+                "vp_token must hold exactly one presentation, for the request's credential query",
+            )));
         }
-        Answer::Declined(_) => None,
-    };
-    let replayed = |e: VerifyError| {
-        tracing::warn!(request = %req.id, code = e.code(), "second response for a request refused");
-        AppError::Nonce(e)
-    };
-    // One response per request. A request of the earlier form spends its nonce first,
-    // atomically, in the `nonces` tree; every other one spends it by storing its result, below.
+    }
+    // One response per request. A request of the earliest form spends its nonce first,
+    // atomically, in the `nonces` tree; every other one spends it by storing its result
+    // ([`conclude`]).
     if !req.spent_by_result {
         state
             .stores
             .spend_earlier_nonce(&req.nonce)
-            .map_err(replayed)?;
+            .map_err(|e| replayed(&req, e))?;
     }
+    Ok(Admitted { req, answer })
+}
+
+/// Steps 2 to 6 for responses that arrived together, one answer for each, in order: each
+/// admitted ([`admit`]), their presentations verified in one batch ([`crate::verify_many`]: the
+/// signatures of all of them checked in one computation, each answer the one `verify` gives),
+/// each result stored ([`conclude`]).
+pub(crate) fn answer_requests(state: &AppState, responses: Vec<Response3>) -> Vec<Answered> {
+    let now = state.now();
+    let admitted: Vec<Result<Admitted, AppError>> = responses
+        .into_iter()
+        .map(|(answer, wallet_state, encrypted)| {
+            admit(state, answer, &wallet_state, encrypted, now)
+        })
+        .collect();
     let received_at = rfc3339(now);
-    let judged = match (presentation, &answer) {
-        (Some(p), _) => verify_presentation(state, &req, p, now, &received_at),
-        (None, Answer::Declined(error)) => {
-            let message = format!("the wallet answered `{error}`");
-            let added = [check(
-                "response",
-                false,
-                "the wallet declined to present".into(),
-            )];
-            let record = ResultRecord {
-                error: Some(ErrorBody {
-                    code: "wallet_declined",
-                    message: &message,
-                }),
-                ..rejected_record(&req, &[], &added, None, &received_at)
-            };
-            judge(&record, Some(("wallet_declined", &message)))
-        }
-        (None, Answer::Presentations(_)) => {
-            return Err(AppError::Internal("no presentation to verify".into()))
+    let lists = Lists::read(state, now);
+    let setups: Vec<Option<Result<Setup, Result<Judged, serde_json::Error>>>> = admitted
+        .iter()
+        .map(|a| match a {
+            Ok(a) => a
+                .presentation()
+                .map(|_| lists.setup(state, &a.req, &received_at)),
+            Err(_) => None,
+        })
+        .collect();
+    // The presentations to verify, with their inputs; one verification alone costs less than
+    // a batch of one.
+    let spent: Vec<Option<AlreadySpent<'_>>> = admitted
+        .iter()
+        .map(|a| a.as_ref().ok().map(|a| AlreadySpent(&a.req.nonce)))
+        .collect();
+    let mut batch = Vec::new();
+    let mut place = Vec::new();
+    for (i, setup) in setups.iter().enumerate() {
+        if let (Some(Ok(setup)), Ok(a), Some(spent)) = (setup, &admitted[i], &spent[i]) {
+            if let Some(p) = a.presentation() {
+                batch.push((p.trim(), lists.inputs(setup, spent, now)));
+                place.push(i);
+            }
         }
     }
-    .map_err(|e| AppError::Internal(format!("serializing the result: {e}")))?;
-    // Atomically, only if no other response stored a result first (durably before any answer
-    // that relies on it: the caller flushes).
+    let outcomes = if batch.len() == 1 {
+        vec![verify(batch[0].0, &batch[0].1)]
+    } else {
+        verify_many(&batch)
+    };
+    let mut outcomes: Vec<Option<Outcome>> = {
+        let mut by_place: Vec<Option<Outcome>> = (0..admitted.len()).map(|_| None).collect();
+        for (i, outcome) in place.into_iter().zip(outcomes) {
+            by_place[i] = Some(outcome);
+        }
+        by_place
+    };
+    admitted
+        .into_iter()
+        .zip(setups)
+        .enumerate()
+        .map(|(i, (admitted, setup))| {
+            let admitted = admitted?;
+            let judged = match (setup, outcomes[i].take(), &admitted.answer) {
+                (Some(Err(judged)), _, _) => judged,
+                (Some(Ok(setup)), Some(outcome), _) => {
+                    lists.judge(&admitted.req, &setup, &outcome, &received_at)
+                }
+                (None, _, Answer::Declined(error)) => declined(&admitted.req, error, &received_at),
+                _ => return Err(AppError::Internal("no presentation to verify".into())),
+            }
+            .map_err(|e| AppError::Internal(format!("serializing the result: {e}")))?;
+            conclude(state, &admitted.req, judged, now)
+        })
+        .collect()
+}
+
+/// A response as the handler read it: the answer, the `state` it names, and whether it came
+/// encrypted.
+pub(crate) type Response3 = (Answer, String, bool);
+
+/// The record of a response by which the wallet declined.
+fn declined(
+    req: &StoredRequest,
+    error: &str,
+    received_at: &str,
+) -> Result<Judged, serde_json::Error> {
+    let message = format!("the wallet answered `{error}`");
+    let added = [check(
+        "response",
+        false,
+        "the wallet declined to present".into(),
+    )];
+    let record = ResultRecord {
+        error: Some(ErrorBody {
+            code: "wallet_declined",
+            message: &message,
+        }),
+        ..rejected_record(req, &[], &added, None, received_at)
+    };
+    judge(&record, Some(("wallet_declined", &message)))
+}
+
+/// The write of step 6: the result stored, atomically, only if no other response stored one
+/// first (durably before any answer that relies on it: the caller flushes).
+fn conclude(state: &AppState, req: &StoredRequest, judged: Judged, now: i64) -> Answered {
     if !state.stores.put_result(&req.id, &judged.record, now)? {
-        return Err(replayed(VerifyError::NonceReplayed));
+        return Err(replayed(req, VerifyError::NonceReplayed));
     }
     Ok(match judged.rejected {
         None => {
@@ -609,25 +713,55 @@ fn judge(
     })
 }
 
-/// Steps 4 and 5 of the module docs: the pipeline, then the requested claims.
-fn verify_presentation(
-    state: &AppState,
-    req: &StoredRequest,
-    presentation: &str,
-    now: i64,
-    received_at: &str,
-) -> Result<Judged, serde_json::Error> {
-    let trust = state.current_trust();
-    let status = state.current_status();
-    let report = state.lists_report(&trust, now);
-    let (lists, lists_detail) = &*report;
-    let lists_check = check("lists", true, lists_detail.clone());
-    if let CurrentTrust::List { trust: t, .. } = trust.as_ref() {
-        if now >= t.list().exp() {
-            let e = VcError::TrustListExpired {
-                exp: t.list().exp(),
-                now,
-            };
+/// The lists a batch of responses is verified against, read once.
+struct Lists {
+    trust: Arc<CurrentTrust>,
+    status: Arc<StatusListCache>,
+    report: Arc<(Value, String)>,
+    /// The trust list's expiry, when it is past.
+    expired: Option<VcError>,
+}
+
+/// What one verification's [`Inputs`] borrow, besides the lists.
+struct Setup {
+    policy: Policy,
+    challenge: Challenge,
+    /// The `lists` check of the result.
+    lists_check: Check,
+}
+
+impl Lists {
+    fn read(state: &AppState, now: i64) -> Self {
+        let trust = state.current_trust();
+        let status = state.current_status();
+        let report = state.lists_report(&trust, now);
+        let expired = match trust.as_ref() {
+            CurrentTrust::List { trust: t, .. } if now >= t.list().exp() => {
+                Some(VcError::TrustListExpired {
+                    exp: t.list().exp(),
+                    now,
+                })
+            }
+            _ => None,
+        };
+        Self {
+            trust,
+            status,
+            report,
+            expired,
+        }
+    }
+
+    /// Step 4's inputs for `req`, or, when the trust list has expired, the rejection.
+    fn setup(
+        &self,
+        state: &AppState,
+        req: &StoredRequest,
+        received_at: &str,
+    ) -> Result<Setup, Result<Judged, serde_json::Error>> {
+        let (lists, lists_detail) = &*self.report;
+        let lists_check = check("lists", true, lists_detail.clone());
+        if let Some(e) = &self.expired {
             let (code, message) = (e.code(), e.to_string());
             let pipeline = [check("trust_list", false, format!("{code}: {e}"))];
             let added = [lists_check];
@@ -638,85 +772,101 @@ fn verify_presentation(
                 }),
                 ..rejected_record(req, &pipeline, &added, Some(lists), received_at)
             };
-            return judge(&record, Some((code, &message)));
+            return Err(judge(&record, Some((code, &message))));
         }
+        let mut policy = state.policy.clone();
+        policy.accepted_vcts = vec![req.vct.clone()];
+        policy.require_key_binding = true;
+        if req.max_age_days.is_some() {
+            policy.max_credential_age_days = req.max_age_days;
+        }
+        Ok(Setup {
+            policy,
+            challenge: Challenge {
+                aud: state.client_id.clone(),
+                nonce: req.nonce.clone(),
+            },
+            lists_check,
+        })
     }
-    let mut policy = state.policy.clone();
-    policy.accepted_vcts = vec![req.vct.clone()];
-    policy.require_key_binding = true;
-    if req.max_age_days.is_some() {
-        policy.max_credential_age_days = req.max_age_days;
-    }
-    let challenge = Challenge {
-        aud: state.client_id.clone(),
-        nonce: req.nonce.clone(),
-    };
-    let spent = AlreadySpent(&req.nonce);
-    let outcome = verify(
-        presentation.trim(),
-        &Inputs {
-            trust: trust.as_trust(),
-            policy: &policy,
-            challenge: Some(&challenge),
-            nonces: Some(&spent),
-            status: Some(&status),
+
+    fn inputs<'a>(&'a self, setup: &'a Setup, spent: &'a AlreadySpent<'_>, now: i64) -> Inputs<'a> {
+        Inputs {
+            trust: self.trust.as_trust(),
+            policy: &setup.policy,
+            challenge: Some(&setup.challenge),
+            nonces: Some(spent),
+            status: Some(&self.status),
             log: None,
             now,
-        },
-    );
-    let pipeline = outcome.report.checks();
-    let p = match &outcome.result {
-        Ok(p) => p,
-        Err(e) => {
-            let (code, message) = (e.code(), e.to_string());
-            let added = [lists_check];
+        }
+    }
+
+    /// Step 5 of the module docs after the pipeline's outcome: the requested claims, and the
+    /// result's record.
+    fn judge(
+        &self,
+        req: &StoredRequest,
+        setup: &Setup,
+        outcome: &Outcome,
+        received_at: &str,
+    ) -> Result<Judged, serde_json::Error> {
+        let (lists, _) = &*self.report;
+        let lists_check = setup.lists_check.clone();
+        let pipeline = outcome.report.checks();
+        let p = match &outcome.result {
+            Ok(p) => p,
+            Err(e) => {
+                let (code, message) = (e.code(), e.to_string());
+                let added = [lists_check];
+                let record = ResultRecord {
+                    error: Some(ErrorBody {
+                        code,
+                        message: &message,
+                    }),
+                    ..rejected_record(req, pipeline, &added, Some(lists), received_at)
+                };
+                return judge(&record, Some((code, &message)));
+            }
+        };
+        let missing: Vec<&str> = req
+            .claims
+            .iter()
+            .filter(|c| !has_claim(&p.claims, c))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            let detail = format!("requested claim(s) not disclosed: {}", missing.join(", "));
+            let added = [check("request", false, detail.clone()), lists_check];
             let record = ResultRecord {
                 error: Some(ErrorBody {
-                    code,
-                    message: &message,
+                    code: "claims_missing",
+                    message: &detail,
                 }),
                 ..rejected_record(req, pipeline, &added, Some(lists), received_at)
             };
-            return judge(&record, Some((code, &message)));
+            return judge(&record, Some(("claims_missing", &detail)));
         }
-    };
-    let missing: Vec<&str> = req
-        .claims
-        .iter()
-        .filter(|c| !has_claim(&p.claims, c))
-        .map(String::as_str)
-        .collect();
-    if !missing.is_empty() {
-        let detail = format!("requested claim(s) not disclosed: {}", missing.join(", "));
-        let added = [check("request", false, detail.clone()), lists_check];
+        let detail = format!("all {} requested claim(s) disclosed", req.claims.len());
+        let added = [check("request", true, detail), lists_check];
         let record = ResultRecord {
-            error: Some(ErrorBody {
-                code: "claims_missing",
-                message: &detail,
-            }),
-            ..rejected_record(req, pipeline, &added, Some(lists), received_at)
+            verified: true,
+            vct: Some(&p.vct),
+            issuer: Some(&p.issuer),
+            claims: &p.claims,
+            disclosed: &p.disclosed,
+            checks: Checks {
+                pipeline,
+                added: &added,
+            },
+            provenance: &outcome.provenance,
+            error: None,
+            lists: Some(lists),
+            status: "verified",
+            requested_vct: &req.vct,
+            response_mode: req.response_mode.as_str(),
+            received_at,
         };
-        return judge(&record, Some(("claims_missing", &detail)));
+        judge(&record, None)
     }
-    let detail = format!("all {} requested claim(s) disclosed", req.claims.len());
-    let added = [check("request", true, detail), lists_check];
-    let record = ResultRecord {
-        verified: true,
-        vct: Some(&p.vct),
-        issuer: Some(&p.issuer),
-        claims: &p.claims,
-        disclosed: &p.disclosed,
-        checks: Checks {
-            pipeline,
-            added: &added,
-        },
-        provenance: &outcome.provenance,
-        error: None,
-        lists: Some(lists),
-        status: "verified",
-        requested_vct: &req.vct,
-        response_mode: req.response_mode.as_str(),
-        received_at,
-    };
-    judge(&record, None)
 }

@@ -46,6 +46,7 @@ mod auth;
 pub mod client;
 mod error;
 mod flush;
+mod gather;
 mod handlers;
 mod journal;
 mod legacy;

@@ -12,6 +12,7 @@ use dojang_vc::oid4vp;
 use dojang_vc::VcError;
 use serde_json::Value;
 
+use super::gather::Gather;
 use super::refresh::{CurrentTrust, Schedule};
 use super::store::Stores;
 use crate::{Policy, StatusListCache, TrustedIssuers};
@@ -192,6 +193,8 @@ pub struct AppState {
     pub(crate) refresh_seconds: i64,
     pub(crate) clock: Clock,
     pub(crate) stores: Stores,
+    /// Where responses wait to be answered together (`gather.rs`).
+    pub(crate) gather: Gather,
     pub(crate) trust: RwLock<Arc<CurrentTrust>>,
     pub(crate) status: RwLock<Arc<StatusListCache>>,
     pub(crate) schedule: Mutex<Schedule>,
@@ -282,6 +285,10 @@ impl AppState {
             refresh_seconds: config.refresh_seconds,
             clock,
             stores,
+            gather: Gather::start().map_err(|source| ServiceError::Io {
+                path: config.state_dir.clone(),
+                source,
+            })?,
             trust: RwLock::new(Arc::new(initial_trust)),
             status: RwLock::new(Arc::new(StatusListCache::new())),
             schedule: Mutex::new(Schedule::default()),

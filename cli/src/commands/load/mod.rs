@@ -154,10 +154,11 @@ struct VerifierLoadArgs {
     /// A file holding an RP API token (its first line).
     #[arg(long)]
     rp_token_file: PathBuf,
-    /// The wallet whose credential is presented (passphrase: DOJANG_WALLET_PASSPHRASE, or asked);
-    /// its trust list gives the relying party's request-signing key.
-    #[arg(long)]
-    wallet: PathBuf,
+    /// A wallet whose credential is presented (passphrase: DOJANG_WALLET_PASSPHRASE, or asked);
+    /// repeat it for several holders, presented in turn, as many citizens' wallets would. The
+    /// first one's trust list gives the relying party's request-signing key.
+    #[arg(long, required = true)]
+    wallet: Vec<PathBuf>,
     /// The credential type to ask for.
     #[arg(long, default_value = "urn:dojang:kr:resident-registration-copy:1")]
     vct: String,
@@ -280,6 +281,8 @@ pub(crate) fn run(args: LoadArgs) -> Result<u8, CliError> {
 // The two targets.
 
 /// What is loaded, with everything its preparation and checks need.
+// One value a run: the size of its variants does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Target {
     Verifier(VerifierTarget),
     Issuer(IssuerTarget),
@@ -300,8 +303,8 @@ struct Prepared {
 /// What a sampled answer is checked against.
 #[derive(Clone)]
 enum SampleRef {
-    /// The verifier's request id: its stored result is read back.
-    Request(String),
+    /// The verifier's request id, and which holder presented: its stored result is read back.
+    Request(String, usize),
     /// The holder key the issuer must have bound the credential to.
     Holder(PublicJwk),
 }
@@ -338,7 +341,7 @@ impl Target {
 
     async fn prepare(&self, conn: &mut Conn, index: usize) -> Result<Prepared, CliError> {
         match self {
-            Target::Verifier(v) => v.prepare(conn).await,
+            Target::Verifier(v) => v.prepare(conn, index).await,
             Target::Issuer(i) => i.prepare(conn, index).await,
         }
     }
@@ -373,7 +376,9 @@ impl Target {
         body: &[u8],
     ) -> Result<(), String> {
         match (self, sample) {
-            (Target::Verifier(v), SampleRef::Request(id)) => v.check(conn, id).await,
+            (Target::Verifier(v), SampleRef::Request(id, holder)) => {
+                v.check(conn, id, *holder).await
+            }
             (Target::Issuer(i), SampleRef::Holder(holder)) => i.check(holder, body),
             _ => Err("sample of another target".into()),
         }

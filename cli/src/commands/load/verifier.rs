@@ -25,13 +25,19 @@ pub(super) struct VerifierTarget {
     rp_token: String,
     /// The `POST /requests` body.
     create_body: Bytes,
-    /// The wallet's trust list: the relying party's request-signing keys.
+    /// The first wallet's trust list: the relying party's request-signing keys.
     trust: VerifiedTrustList,
-    /// The credential presented, as issued.
-    credential: String,
-    holder: PrivateJwk,
+    /// One a wallet: presentations go to them in turn.
+    holders: Vec<Holder>,
     vct: String,
     claims: Vec<String>,
+}
+
+/// A wallet's credential and holder key.
+struct Holder {
+    /// The credential presented, as issued.
+    credential: String,
+    key: PrivateJwk,
     /// The credential's value at each requested claim path.
     expected: Vec<(String, Value)>,
 }
@@ -44,14 +50,52 @@ pub(super) fn verifier_target(
     let passphrase =
         passphrase_from_env_or_prompt(|| rpassword::prompt_password("wallet passphrase: "))?;
     let now = crate::time::now();
-    eprintln!("load: opening the wallet");
-    let wallet = Wallet::open(&args.wallet, &passphrase)?;
-    let trust = wallet.trust(now)?.ok_or_else(|| {
-        CliError::Usage(format!(
-            "{}: the wallet has no trust list (dojang wallet trust …)",
-            args.wallet.display()
-        ))
-    })?;
+    let mut trust = None;
+    let mut holders = Vec::with_capacity(args.wallet.len());
+    for path in &args.wallet {
+        eprintln!("load: opening the wallet {}", path.display());
+        let wallet = Wallet::open(path, &passphrase)?;
+        if trust.is_none() {
+            trust = Some(wallet.trust(now)?.ok_or_else(|| {
+                CliError::Usage(format!(
+                    "{}: the wallet has no trust list (dojang wallet trust …)",
+                    path.display()
+                ))
+            })?);
+        }
+        holders.push(holder_of(&wallet, path, args, now)?);
+    }
+    let trust = trust.ok_or_else(|| CliError::Usage("no wallet given (--wallet)".into()))?;
+    let mode = if args.encrypted {
+        ResponseMode::DirectPostJwt
+    } else {
+        ResponseMode::DirectPost
+    };
+    let create_body = json!({
+        "vct": args.vct,
+        "claims": args.claims,
+        "purpose": LOAD_PURPOSE,
+        "response_mode": mode.as_str(),
+    })
+    .to_string();
+    Ok(VerifierTarget {
+        endpoint: Arc::new(endpoint),
+        rp_token,
+        create_body: Bytes::from(create_body),
+        trust,
+        holders,
+        vct: args.vct.clone(),
+        claims: args.claims.clone(),
+    })
+}
+
+/// The newest credential of the wallet at `path` of the asked type with every asked claim.
+fn holder_of(
+    wallet: &Wallet,
+    path: &std::path::Path,
+    args: &VerifierLoadArgs,
+    now: i64,
+) -> Result<Holder, CliError> {
     let mut found = None;
     for (_, credential) in wallet.list_credentials()? {
         if credential.vct != args.vct || credential.expires_at.is_some_and(|exp| exp <= now) {
@@ -71,34 +115,14 @@ pub(super) fn verifier_target(
     let (credential, expected) = found.ok_or_else(|| {
         CliError::Usage(format!(
             "{}: no credential of type {} with {}",
-            args.wallet.display(),
+            path.display(),
             args.vct,
             args.claims.join(", ")
         ))
     })?;
-    let holder = wallet.holder_key()?;
-    drop(wallet);
-    let mode = if args.encrypted {
-        ResponseMode::DirectPostJwt
-    } else {
-        ResponseMode::DirectPost
-    };
-    let create_body = json!({
-        "vct": args.vct,
-        "claims": args.claims,
-        "purpose": LOAD_PURPOSE,
-        "response_mode": mode.as_str(),
-    })
-    .to_string();
-    Ok(VerifierTarget {
-        endpoint: Arc::new(endpoint),
-        rp_token,
-        create_body: Bytes::from(create_body),
-        trust,
+    Ok(Holder {
         credential,
-        holder,
-        vct: args.vct.clone(),
-        claims: args.claims.clone(),
+        key: wallet.holder_key()?,
         expected,
     })
 }
@@ -121,7 +145,13 @@ impl VerifierTarget {
     /// A request through the RP API, its verified request object, and the presentation that
     /// answers it, as a wallet would make it (`dojang_wallet::respond`, without the consent
     /// screen and the history).
-    pub(super) async fn prepare(&self, conn: &mut Conn) -> Result<Prepared, CliError> {
+    pub(super) async fn prepare(
+        &self,
+        conn: &mut Conn,
+        index: usize,
+    ) -> Result<Prepared, CliError> {
+        let holder_index = index % self.holders.len();
+        let holder = &self.holders[holder_index];
         let body = conn
             .expect(
                 "POST /requests",
@@ -183,12 +213,12 @@ impl VerifierTarget {
             ));
         };
         let presentation = dojang_vc::present::present(
-            &self.credential,
+            &holder.credential,
             &query.claim_paths(),
             client_id,
             &request.nonce,
             now,
-            self.holder.signing_key(),
+            holder.key.signing_key(),
         )?;
         let token = vp_token(&[(query.id.as_str(), presentation.text.as_str())]);
         let form = response_form(&request, &token)?;
@@ -196,13 +226,23 @@ impl VerifierTarget {
             path: self.endpoint.path_of(&request.response_uri)?,
             body: Bytes::from(form),
             bearer: None,
-            check: SampleRef::Request(id),
+            check: SampleRef::Request(id, holder_index),
         })
     }
 
     /// The stored result says `verified`, for the requested type, with the credential's own
     /// value at every requested claim.
-    pub(super) async fn check(&self, conn: &mut Conn, id: &str) -> Result<(), String> {
+    pub(super) async fn check(
+        &self,
+        conn: &mut Conn,
+        id: &str,
+        holder: usize,
+    ) -> Result<(), String> {
+        let expected = &self
+            .holders
+            .get(holder)
+            .ok_or_else(|| "sample of no holder".to_owned())?
+            .expected;
         let path = self.endpoint.route(&format!("/requests/{id}/result"));
         let (status, body) = conn
             .send(Call::get(&path, "application/json", Some(&self.rp_token)))
@@ -230,12 +270,12 @@ impl VerifierTarget {
             .get("claims")
             .and_then(Value::as_object)
             .ok_or_else(|| "result: no claims".to_owned())?;
-        for (path, value) in &self.expected {
+        for (path, value) in expected {
             if value_at(claims, path) != Some(value) {
                 return Err(format!("result: claim {path} differs from the credential"));
             }
         }
-        if self.claims.len() != self.expected.len() {
+        if self.claims.len() != expected.len() {
             return Err("result: claims asked and checked differ".into());
         }
         Ok(())
