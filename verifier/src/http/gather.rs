@@ -4,7 +4,7 @@
 //! signatures checked in one computation cost less each than one by one
 //! ([`crate::verify_many`]; `dojang bench`'s `strict_batch_64` against `one_by_one_64`). A
 //! loaded service has many responses waiting at any moment, so instead of one blocking task
-//! each, responses go to a queue and [`WORKERS`]-many threads (`verifier-answer`) each take
+//! each, responses go to a queue and [`workers`] threads (`verifier-answer`) each take
 //! whatever is waiting, up to [`MAX_GATHERED`], and answer it in one go
 //! ([`super::handlers::answer_requests`]). Nothing waits to be gathered: a worker that finds
 //! one response answers one, as before, and an idle service answers at once; under load the
@@ -19,16 +19,20 @@ use tokio::sync::oneshot;
 use super::handlers::{answer_requests, Answered, Response3};
 use super::{AppError, AppState};
 
-/// Responses answered in one go, at most: the batch's signatures are checked in one
-/// computation, whose cost per signature falls quickly up to tens of signatures and little
-/// after; a batch of 16 takes about a millisecond and a half of one core here, well inside the
-/// latency budget (p99 under 20 ms).
-pub(crate) const MAX_GATHERED: usize = 16;
+/// Responses answered in one go, at most: their 64 signatures are one batch of
+/// [`dojang_vc::VERIFY_BATCH`], past which the cost per signature levels off. Under the load
+/// test half the batches of at most 16 were full (10.8 responses a batch on average); 32 cost
+/// 0.95 of 16's CPU a response (`scripts/compare-load`, two pairs of 20 s: inside the noise).
+/// A batch of 32 takes about two milliseconds of one core here, well inside the latency budget
+/// (p99 under 20 ms).
+pub(crate) const MAX_GATHERED: usize = 32;
 
-/// Worker threads: one a core, so that every core can verify; the answers' work is CPU-bound
-/// (reads of the journals hit the page cache).
+/// Worker threads: half the cores, at least one. Verifying is about half of what a response
+/// costs; the other half (HTTP, the flush) runs on the async runtime. On two cores one worker
+/// beat two (`scripts/compare-load`, two pairs of 20 s: 0.897 of the CPU a response, p99 6.1
+/// against 7.5 ms): fewer threads to hand work between, larger batches.
 pub(crate) fn workers() -> usize {
-    std::thread::available_parallelism().map_or(2, usize::from)
+    std::thread::available_parallelism().map_or(1, |n| (usize::from(n) / 2).max(1))
 }
 
 /// The queue of responses and its workers (see the module docs). The workers stop when this
