@@ -126,6 +126,22 @@ struct Segment {
     live: usize,
 }
 
+impl Segment {
+    /// A segment of no records yet, taking appends.
+    fn empty(file: File, path: PathBuf) -> Self {
+        Self {
+            file: Arc::new(file),
+            path,
+            len: 0,
+            oldest: i64::MAX,
+            newest: i64::MIN,
+            sealed: false,
+            swept: 0,
+            live: 0,
+        }
+    }
+}
+
 /// A journal (see the module docs). `S` hashes ids for the index: keyed with a random key in
 /// the service, so that no one can choose ids that collide.
 pub(crate) struct Journal<S = RandomState> {
@@ -300,19 +316,10 @@ impl<S: BuildHasher> Journal<S> {
             .map_err(|e| io("opening", &path, &e))?;
         let size = file.metadata().map_err(|e| io("reading", &path, &e))?.len();
         let mut reader = BufReader::with_capacity(64 * 1024, &file);
-        inner.segments.insert(
-            number,
-            Segment {
-                file: Arc::new(file.try_clone().map_err(|e| io("opening", &path, &e))?),
-                path: path.clone(),
-                len: 0,
-                oldest: i64::MAX,
-                newest: i64::MIN,
-                sealed: false,
-                swept: 0,
-                live: 0,
-            },
-        );
+        let handle = file.try_clone().map_err(|e| io("opening", &path, &e))?;
+        inner
+            .segments
+            .insert(number, Segment::empty(handle, path.clone()));
         let mut len = 0;
         while let Some(record) = read_record(&mut reader)? {
             let loc = loc_at(number, len, &path)?;
@@ -511,19 +518,7 @@ impl<S: BuildHasher> Journal<S> {
             .mode(0o600)
             .open(&path)
             .map_err(|e| io("creating", &path, &e))?;
-        inner.segments.insert(
-            number,
-            Segment {
-                file: Arc::new(file),
-                path,
-                len: 0,
-                oldest: i64::MAX,
-                newest: i64::MIN,
-                sealed: false,
-                swept: 0,
-                live: 0,
-            },
-        );
+        inner.segments.insert(number, Segment::empty(file, path));
         inner.dir_unsynced = true;
         Ok(number)
     }
