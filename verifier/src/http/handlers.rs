@@ -1,6 +1,7 @@
-//! The route handlers. Work that blocks (signing, verifying, journal reads and writes) runs in
-//! `spawn_blocking`; the flush that makes the writes durable is awaited (shared with concurrent
-//! requests, [`super::flush`]) before the answer.
+//! The route handlers. Work that blocks (signing, journal reads and writes) runs in
+//! `spawn_blocking`, and responses are answered, verified with the others waiting, on the
+//! answering threads ([`super::gather`]); the flush that makes the writes durable is awaited
+//! (shared with concurrent requests, [`super::flush`]) before the answer.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,9 +28,7 @@ use super::store::StoredRequest;
 use super::{AppError, AppState, CREDENTIAL_QUERY_ID, MAX_BODY_BYTES};
 use crate::status::StatusListCache;
 use crate::validity::rfc3339;
-use crate::{
-    verify, verify_many, Challenge, Check, Inputs, NonceStore, Outcome, Policy, VerifyError,
-};
+use crate::{verify_many, Challenge, Check, Inputs, NonceStore, Outcome, Policy, VerifyError};
 
 /// Claim paths in one request: the largest schema has a few dozen top-level claims; 64 leaves
 /// room while bounding the DCQL query and the entitlement checks.
@@ -576,8 +575,7 @@ pub(crate) fn answer_requests(state: &AppState, responses: Vec<Response3>) -> Ve
             Err(_) => None,
         })
         .collect();
-    // The presentations to verify, with their inputs; one verification alone costs less than
-    // a batch of one.
+    // The presentations to verify, with their inputs.
     let spent: Vec<Option<AlreadySpent<'_>>> = admitted
         .iter()
         .map(|a| a.as_ref().ok().map(|a| AlreadySpent(&a.req.nonce)))
@@ -592,11 +590,7 @@ pub(crate) fn answer_requests(state: &AppState, responses: Vec<Response3>) -> Ve
             }
         }
     }
-    let outcomes = if batch.len() == 1 {
-        vec![verify(batch[0].0, &batch[0].1)]
-    } else {
-        verify_many(&batch)
-    };
+    let outcomes = verify_many(&batch);
     let mut outcomes: Vec<Option<Outcome>> = {
         let mut by_place: Vec<Option<Outcome>> = (0..admitted.len()).map(|_| None).collect();
         for (i, outcome) in place.into_iter().zip(outcomes) {
