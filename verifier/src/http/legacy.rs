@@ -19,10 +19,10 @@ use crate::VerifyError;
 /// The trees of the earlier versions' database.
 pub(crate) struct Legacy {
     pub(crate) db: sled::Db,
-    pub(crate) requests: sled::Tree,
+    requests: sled::Tree,
     objects: sled::Tree,
     states: sled::Tree,
-    pub(crate) results: sled::Tree,
+    results: sled::Tree,
     expiries: sled::Tree,
     /// The completion index of `results`.
     completed: sled::Tree,
@@ -81,6 +81,17 @@ impl Legacy {
         meta.insert(MARK, &[])?;
         self.db.flush()?;
         Ok(())
+    }
+
+    /// Whether the request `id` was answered by an earlier version (its `results` tree is no
+    /// longer written).
+    pub(crate) fn answered(&self, id: &str) -> Result<bool, StorageError> {
+        Ok(self.results.contains_key(id.as_bytes())?)
+    }
+
+    /// The stored result of the request `id` (JSON or packed), if an earlier version stored one.
+    pub(crate) fn result(&self, id: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.results.get(id.as_bytes())?.map(|r| r.to_vec()))
     }
 
     /// The request with this id.

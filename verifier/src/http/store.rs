@@ -294,10 +294,9 @@ impl Stores {
         result: &[u8],
         completed_at: i64,
     ) -> Result<bool, StorageError> {
-        // Answered by an earlier version: its `results` tree is no longer written, so this
-        // cannot change before the append below.
+        // Answered by an earlier version: that cannot change before the append below.
         if let Some(legacy) = &self.legacy {
-            if legacy.results.contains_key(id.as_bytes())? {
+            if legacy.answered(id)? {
                 return Ok(false);
             }
         }
@@ -311,22 +310,20 @@ impl Stores {
             return Ok(true);
         }
         match &self.legacy {
-            Some(legacy) => Ok(legacy.results.contains_key(id.as_bytes())?),
+            Some(legacy) => legacy.answered(id),
             None => Ok(false),
         }
     }
 
     /// The result of a request, once answered.
     pub(crate) fn result(&self, id: &str) -> Result<Option<Value>, StorageError> {
-        let stored = match self.results.get(id)? {
-            Some(packed) => packed,
-            None => match &self.legacy {
-                Some(legacy) => match legacy.results.get(id.as_bytes())? {
-                    Some(stored) => stored.to_vec(),
-                    None => return Ok(None),
-                },
+        let stored = match (self.results.get(id)?, &self.legacy) {
+            (Some(packed), _) => packed,
+            (None, Some(legacy)) => match legacy.result(id)? {
+                Some(stored) => stored,
                 None => return Ok(None),
             },
+            (None, None) => return Ok(None),
         };
         serde_json::from_slice(&record::unpack(&stored)?)
             .map(Some)
@@ -359,10 +356,8 @@ impl Stores {
             completed_before,
             limit,
             |id| {
-                match self.request(id)? {
-                    Some(req) if req.exp > expired_before => self.forget_early(&req)?,
-                    Some(_) => self.forget_request(id)?,
-                    None => {}
+                if let Some(req) = self.request(id)? {
+                    self.forget_request(&req, req.exp > expired_before)?;
                 }
                 Ok(Due::Drop)
             },
@@ -391,14 +386,17 @@ impl Stores {
         Ok(batch)
     }
 
-    /// Forgets a request whose result goes before the request has expired (a retention shorter
-    /// than a request's life): a tombstone (an empty record) takes its place in the requests
-    /// journal until its expiry, so that no crash brings the request back answerable without
-    /// the result that spent its nonce. Durable after [`Stores::sync_forgetting`], which the
-    /// results journal calls before it deletes the result's file.
-    fn forget_early(&self, req: &StoredRequest) -> Result<(), StorageError> {
+    /// Forgets a request, wherever it is, as its result goes. One that could still be answered
+    /// (`answerable`: a retention shorter than a request's life) leaves a tombstone (an empty
+    /// record) in the requests journal until its expiry, so that no crash brings the request
+    /// back answerable without the result that spent its nonce. Durable after
+    /// [`Stores::sync_forgetting`], which the results journal calls before it deletes the
+    /// result's file.
+    fn forget_request(&self, req: &StoredRequest, answerable: bool) -> Result<(), StorageError> {
         if self.requests.remove(&req.id)? {
-            self.requests.append(&req.id, req.exp, &[])?;
+            if answerable {
+                self.requests.append(&req.id, req.exp, &[])?;
+            }
         } else if let Some(legacy) = &self.legacy {
             legacy.forget_request(&req.id)?;
         }
@@ -411,16 +409,6 @@ impl Stores {
         self.requests.sync().map_err(StorageError)?;
         if let Some(legacy) = &self.legacy {
             legacy.db.flush()?;
-        }
-        Ok(())
-    }
-
-    /// Forgets a request, wherever it is.
-    fn forget_request(&self, id: &str) -> Result<(), StorageError> {
-        if !self.requests.remove(id)? {
-            if let Some(legacy) = &self.legacy {
-                legacy.forget_request(id)?;
-            }
         }
         Ok(())
     }
