@@ -610,19 +610,17 @@ impl<S: BuildHasher> Journal<S> {
                     stopped = true;
                     break;
                 }
-                due.push((record.id, loc_at(number, offset, &path)?, record.len));
+                due.push((record.id, loc_at(number, offset, &path)?));
                 offset += record.len;
             }
             // The caller's word on each record still in the index.
-            let mut end = if due.is_empty() { offset } else { from };
             let mut drop = Vec::new();
-            for (id, loc, record_len) in due {
+            for (id, loc) in due {
                 let hash = self.hash(&id);
                 if self.lock().indexed_at(hash, &id, loc) && decide(&id)? == Due::Drop {
                     drop.push((hash, id, loc));
                 }
                 done.visited += 1;
-                end = u64::from(loc.offset) + record_len;
             }
             let empty = {
                 let mut inner = self.lock();
@@ -631,7 +629,7 @@ impl<S: BuildHasher> Journal<S> {
                 }
                 done.dropped += drop.len();
                 inner.segments.get_mut(&number).is_some_and(|s| {
-                    s.swept = s.swept.max(end);
+                    s.swept = s.swept.max(offset);
                     s.sealed && s.live == 0
                 })
             };
